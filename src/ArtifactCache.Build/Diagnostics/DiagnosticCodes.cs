@@ -1,0 +1,40 @@
+namespace ArtifactCache.Build.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the package raises. Codes are stable: tests assert them and the README documents each one.
+/// Ranges: ACB1xxx settings, ACB2xxx remote cache, ACB3xxx artifact format, ACB4xxx local cache, ACB5xxx compilation.
+/// </summary>
+public static class DiagnosticCodes
+{
+    // Settings
+    public const string InvalidSetting = "ACB1001";
+    public const string RemoteUrlHasCredentials = "ACB1002";
+    public const string InsecureRemoteUrl = "ACB1003";
+    public const string WeakSignatureKey = "ACB1004";
+    public const string RemoteWithoutToken = "ACB1005";
+
+    // Remote cache
+    public const string RemoteRejected = "ACB2001";
+    public const string RemoteUnavailable = "ACB2002";
+    public const string RemoteCircuitOpen = "ACB2003";
+    public const string RemoteStatusNotEnabled = "ACB2004";
+    public const string SignatureInvalid = "ACB2005";
+    public const string RemoteCorruptDownload = "ACB2006";
+    public const string RemoteUploadFailed = "ACB2007";
+
+    // Artifact format
+    public const string ArchiveUnsafeEntry = "ACB3001";
+    public const string ArchiveTooLarge = "ACB3002";
+    public const string ArchiveCorrupt = "ACB3003";
+    public const string ArchiveUnsupportedVersion = "ACB3004";
+    public const string ArchiveManifestMismatch = "ACB3005";
+
+    // Local cache
+    public const string LocalCacheUnusable = "ACB4001";
+    public const string LocalEntryCorrupt = "ACB4002";
+    public const string LocalWriteFailed = "ACB4003";
+
+    // Compilation caching
+    public const string CacheStepFailed = "ACB5001";
+    public const string RestoreFailed = "ACB5002";
+}
