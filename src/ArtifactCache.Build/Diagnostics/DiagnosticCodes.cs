@@ -36,5 +36,5 @@ public static class DiagnosticCodes
 
     // Compilation caching
     public const string CacheStepFailed = "ACB5001";
-    public const string RestoreFailed = "ACB5002";
+    public const string CompilerNotStarted = "ACB5002";
 }

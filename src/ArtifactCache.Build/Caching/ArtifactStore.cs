@@ -1,0 +1,158 @@
+using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Remote;
+
+namespace ArtifactCache.Build.Caching;
+
+/// <summary>Where a hit came from.</summary>
+public enum CacheSource
+{
+    Local,
+    Remote,
+}
+
+/// <summary>An artifact found in a cache: a file to read, and whether it is a download to delete after use.</summary>
+public sealed record FetchedArtifact(string Key, string Path, CacheSource Source, bool IsTemporary, long? TaskDurationMs);
+
+/// <summary>Where a stored artifact went; <see cref="NotStoredReason"/> says why when it went nowhere.</summary>
+public sealed record StoreOutcome(bool Local, bool Remote, string? NotStoredReason)
+{
+    public bool Stored => Local || Remote;
+}
+
+/// <summary>
+/// The caches in order: the local folder first, then the remote. A remote hit fills the local cache; a store goes to the
+/// local cache and, unless the remote is read-only, to the remote. One instance serves every project an MSBuild node
+/// builds, so the remote's circuit breaker and "disabled" state last for the whole build.
+/// </summary>
+public sealed class ArtifactStore : IDisposable
+{
+    private readonly CacheSettings _settings;
+    private readonly LocalCache? _local;
+    private readonly RemoteCacheClient? _remote;
+    private readonly Lazy<bool> _remoteReady;
+
+    public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote)
+    {
+        _settings = settings;
+        _local = local;
+        _remote = remote;
+        // The status endpoint is asked once per build, on first use, so builds that never miss or hit pay nothing.
+        _remoteReady = new Lazy<bool>(() => _remote is not null && _remote.CheckStatusAsync(CancellationToken.None).GetAwaiter().GetResult());
+    }
+
+    public static ArtifactStore Create(CacheSettings settings, ICacheLog log)
+    {
+        var local = settings.LocalEnabled ? new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log) : null;
+        var remote = settings.RemoteEnabled ? new RemoteCacheClient(settings, log) : null;
+        return new ArtifactStore(settings, local, remote);
+    }
+
+    public bool HasLocal => _local is not null;
+
+    public bool HasRemote => _remote is not null;
+
+    /// <summary>A folder for downloads and artifacts being written: inside the local cache when there is one, so moves are renames.</summary>
+    public string ScratchDirectory
+    {
+        get
+        {
+            var directory = _local is not null && _local.IsUsable
+                ? Path.Combine(_local.Directory, "tmp")
+                : Path.Combine(Path.GetTempPath(), "artifactcache");
+            Directory.CreateDirectory(directory);
+            return directory;
+        }
+    }
+
+    public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken)
+    {
+        if (_local is not null && _local.TryGet(key) is { } localPath)
+        {
+            return new FetchedArtifact(key, localPath, CacheSource.Local, IsTemporary: false, TaskDurationMs: null);
+        }
+
+        if (!_settings.RemoteCanRead || !RemoteUsable())
+        {
+            return null;
+        }
+
+        var download = Path.Combine(ScratchDirectory, key + "." + Guid.NewGuid().ToString("N") + ".download");
+        var result = _remote!.DownloadAsync(key, download, cancellationToken).GetAwaiter().GetResult();
+        if (result.Outcome != RemoteOutcome.Hit)
+        {
+            TryDelete(download);
+            return null;
+        }
+
+        // Fill the local cache so the next build on this machine does not go to the network.
+        if (_local is not null && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
+        {
+            TryDelete(download);
+            return new FetchedArtifact(key, filled, CacheSource.Remote, IsTemporary: false, result.TaskDurationMs);
+        }
+
+        return new FetchedArtifact(key, download, CacheSource.Remote, IsTemporary: true, result.TaskDurationMs);
+    }
+
+    /// <summary>The artifact could not be restored (corrupt, hostile): make sure it is not served again from the local cache.</summary>
+    public void Reject(FetchedArtifact artifact)
+    {
+        if (artifact.IsTemporary)
+        {
+            TryDelete(artifact.Path);
+        }
+        else
+        {
+            _local?.Invalidate(artifact.Key);
+        }
+    }
+
+    public void Release(FetchedArtifact artifact)
+    {
+        if (artifact.IsTemporary)
+        {
+            TryDelete(artifact.Path);
+        }
+    }
+
+    public StoreOutcome Store(string key, string artifactFile, long taskDurationMs, CancellationToken cancellationToken)
+    {
+        var local = _local is not null && _local.TryPut(key, artifactFile);
+        var remote = false;
+        string? reason = null;
+        if (_settings.RemoteCanWrite)
+        {
+            remote = RemoteUsable() && _remote!.UploadAsync(key, artifactFile, taskDurationMs, cancellationToken).GetAwaiter().GetResult();
+        }
+
+        if (!local && !remote)
+        {
+            reason = _local is null && _remote is null ? "no cache is enabled"
+                : _local is null && !_settings.RemoteCanWrite ? "the remote cache is read-only and the local cache is off"
+                : "the cache could not be written (see the warning above)";
+        }
+
+        _local?.EvictIfNeeded();
+        return new StoreOutcome(local, remote, reason);
+    }
+
+    private bool RemoteUsable() => _remote is not null && _remoteReady.Value && _remote.IsUsable;
+
+    public void Dispose() => _remote?.Dispose();
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,274 @@
+namespace ArtifactCache.Build.Compilation;
+
+/// <summary>What one compiler argument is to the cache.</summary>
+public enum ArgumentKind
+{
+    /// <summary>A switch whose text is all that matters (defines, nullable, warning options...).</summary>
+    Option,
+
+    /// <summary>A source file; its path (it lands in the pdb and [CallerFilePath]) and content matter.</summary>
+    Source,
+
+    /// <summary>An input file whose content matters and whose location does not change the output (reference, analyzer).</summary>
+    LocationFreeInput,
+
+    /// <summary>An input file whose content matters (additional file, resource, key file, editorconfig...).</summary>
+    Input,
+
+    /// <summary>A file the compiler writes.</summary>
+    Output,
+
+    /// <summary>Something the cache cannot reason about (wildcards, generated-files folder, error log): compile without the cache.</summary>
+    Unsupported,
+}
+
+/// <summary>One argument as the Csc task produced it (response-file syntax), with the file it names, if any.</summary>
+/// <param name="Text">The argument exactly as CoreCompile passes it.</param>
+/// <param name="Kind">How the key treats it.</param>
+/// <param name="Switch">The switch name in lower case, without '/' or '-'; null for a source file.</param>
+/// <param name="Path">The full path of the file it names, if any.</param>
+/// <param name="Prefix">Text of the value before the path (a reference alias such as "alias=").</param>
+/// <param name="Suffix">Text of the value after the path (a resource's ",LogicalName,private").</param>
+public sealed record CompilerArgument(string Text, ArgumentKind Kind, string? Switch, string? Path, string Prefix = "", string Suffix = "");
+
+/// <summary>
+/// The compiler's complete command line, as CoreCompile's dry run gives it in <c>@(CscCommandLineArgs)</c>, split into
+/// the parts the key treats differently. Paths are resolved against the project folder, the compiler's working directory.
+/// </summary>
+public sealed class CompilerCommandLine
+{
+    // Switch (lower case, without the leading '/' or '-') -> what its value is.
+    private static readonly Dictionary<string, ArgumentKind> FileSwitches = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["reference"] = ArgumentKind.LocationFreeInput,
+        ["r"] = ArgumentKind.LocationFreeInput,
+        ["link"] = ArgumentKind.LocationFreeInput,
+        ["l"] = ArgumentKind.LocationFreeInput,
+        ["analyzer"] = ArgumentKind.LocationFreeInput,
+        ["a"] = ArgumentKind.LocationFreeInput,
+        ["addmodule"] = ArgumentKind.LocationFreeInput,
+        ["additionalfile"] = ArgumentKind.Input,
+        ["analyzerconfig"] = ArgumentKind.Input,
+        ["embed"] = ArgumentKind.Input,
+        ["resource"] = ArgumentKind.Input,
+        ["res"] = ArgumentKind.Input,
+        ["linkresource"] = ArgumentKind.Input,
+        ["linkres"] = ArgumentKind.Input,
+        ["keyfile"] = ArgumentKind.Input,
+        ["ruleset"] = ArgumentKind.Input,
+        ["sourcelink"] = ArgumentKind.Input,
+        ["win32res"] = ArgumentKind.Input,
+        ["win32icon"] = ArgumentKind.Input,
+        ["win32manifest"] = ArgumentKind.Input,
+        ["appconfig"] = ArgumentKind.Input,
+        ["out"] = ArgumentKind.Output,
+        ["refout"] = ArgumentKind.Output,
+        ["doc"] = ArgumentKind.Output,
+        ["pdb"] = ArgumentKind.Output,
+        // Writes a folder of generated sources or a SARIF log with absolute paths: not restorable as-is.
+        ["generatedfilesout"] = ArgumentKind.Unsupported,
+        ["errorlog"] = ArgumentKind.Unsupported,
+        ["touchedfiles"] = ArgumentKind.Unsupported,
+        ["recurse"] = ArgumentKind.Unsupported,
+    };
+
+    private CompilerCommandLine(IReadOnlyList<CompilerArgument> arguments, string projectDirectory)
+    {
+        Arguments = arguments;
+        ProjectDirectory = projectDirectory;
+    }
+
+    public IReadOnlyList<CompilerArgument> Arguments { get; }
+
+    public string ProjectDirectory { get; }
+
+    /// <summary>The raw arguments, for running the compiler with exactly what CoreCompile would have passed.</summary>
+    public IEnumerable<string> RawArguments => Arguments.Select(a => a.Text);
+
+    /// <summary>Why this compilation cannot be cached, or null when it can.</summary>
+    public string? UnsupportedReason =>
+        Arguments.FirstOrDefault(a => a.Kind == ArgumentKind.Unsupported) is { } unsupported
+            ? $"the compiler argument '{unsupported.Switch ?? unsupported.Text}' writes or reads files the cache cannot restore"
+            : OutputPath("out") is null ? "no /out: argument" : null;
+
+    /// <summary>The full path of an output by role (out, refout, doc, pdb), or null when the command line has none.</summary>
+    public string? OutputPath(string role) => Arguments.LastOrDefault(a => a.Kind == ArgumentKind.Output && a.Switch == role)?.Path;
+
+    /// <summary>True when the compiler writes a separate pdb file (portable or full), as opposed to embedded or none.</summary>
+    public bool WritesPdbFile
+    {
+        get
+        {
+            var emit = false;
+            var separate = true;
+            foreach (var argument in Arguments.Where(a => a.Kind == ArgumentKind.Option && a.Switch is "debug" or "debug+" or "debug-"))
+            {
+                var value = ValueOf(argument.Text)?.ToLowerInvariant();
+                switch (argument.Switch, value)
+                {
+                    case ("debug-", _):
+                        emit = false;
+                        break;
+                    case ("debug+", _):
+                    case ("debug", null):
+                        emit = true;
+                        break;
+                    case ("debug", "embedded"):
+                        emit = true;
+                        separate = false;
+                        break;
+                    case ("debug", "portable" or "full" or "pdbonly"):
+                        emit = true;
+                        separate = true;
+                        break;
+                }
+            }
+
+            return emit && separate;
+        }
+    }
+
+    /// <summary>The pdb path: /pdb: when given, else the assembly path with a .pdb extension, as csc does.</summary>
+    public string? PdbPath => OutputPath("pdb") ?? (OutputPath("out") is { } output ? System.IO.Path.ChangeExtension(output, ".pdb") : null);
+
+    public static CompilerCommandLine Parse(IEnumerable<string> arguments, string projectDirectory)
+    {
+        var parsed = new List<CompilerArgument>();
+        foreach (var text in arguments)
+        {
+            parsed.Add(Classify(text, projectDirectory));
+        }
+
+        return new CompilerCommandLine(parsed, projectDirectory);
+    }
+
+    private static CompilerArgument Classify(string text, string projectDirectory)
+    {
+        if (text.StartsWith('@'))
+        {
+            // A response file (CompilerResponseFile): its content is part of the command line.
+            return new CompilerArgument(text, ArgumentKind.Input, "@", Resolve(Unquote(text[1..]), projectDirectory));
+        }
+
+        if (IsOption(text, projectDirectory))
+        {
+            var name = SwitchName(text);
+            if (FileSwitches.TryGetValue(name, out var kind))
+            {
+                var value = ValueOf(text);
+                var lowered = name.ToLowerInvariant();
+                if (value is null)
+                {
+                    return new CompilerArgument(text, ArgumentKind.Option, lowered, null);
+                }
+
+                var (prefix, path, suffix) = SplitFileValue(lowered, value);
+                if (kind == ArgumentKind.Unsupported || path.Contains('*') || path.Contains('?'))
+                {
+                    return new CompilerArgument(text, ArgumentKind.Unsupported, lowered, null);
+                }
+
+                return new CompilerArgument(text, kind, lowered, Resolve(path, projectDirectory), prefix, suffix);
+            }
+
+            return new CompilerArgument(text, ArgumentKind.Option, name.ToLowerInvariant(), null);
+        }
+
+        var source = Unquote(text);
+        if (source.Contains('*') || source.Contains('?'))
+        {
+            return new CompilerArgument(text, ArgumentKind.Unsupported, null, null);
+        }
+
+        return new CompilerArgument(text, ArgumentKind.Source, null, Resolve(source, projectDirectory));
+    }
+
+    // On Unix an absolute source path starts with '/', like a switch; csc tells them apart by whether the file exists.
+    private static bool IsOption(string text, string projectDirectory)
+    {
+        if (text.StartsWith('-'))
+        {
+            return true;
+        }
+
+        if (!text.StartsWith('/'))
+        {
+            return false;
+        }
+
+        if (System.IO.Path.DirectorySeparatorChar == '\\')
+        {
+            return true;
+        }
+
+        var name = SwitchName(text);
+        return name.Length == 0 || !text[1..].Contains('/') || FileSwitches.ContainsKey(name) || !File.Exists(Resolve(Unquote(text), projectDirectory));
+    }
+
+    private static string SwitchName(string text)
+    {
+        var body = text[1..];
+        var end = body.IndexOf(':');
+        return end < 0 ? body : body[..end];
+    }
+
+    private static string? ValueOf(string text)
+    {
+        var colon = text.IndexOf(':');
+        return colon < 0 ? null : text[(colon + 1)..];
+    }
+
+    // /reference:alias=path, /resource:path,name[,private], /analyzerconfig:path: split off what is not the path.
+    private static (string Prefix, string Path, string Suffix) SplitFileValue(string switchName, string value)
+    {
+        var prefix = "";
+        var rest = value;
+        var suffix = "";
+        switch (switchName)
+        {
+            case "reference" or "r" or "link" or "l":
+                var equals = rest.IndexOf('=');
+                if (equals > 0 && !rest[..equals].Contains('"') && !rest[..equals].Contains('/') && !rest[..equals].Contains('\\'))
+                {
+                    prefix = rest[..(equals + 1)];
+                    rest = rest[(equals + 1)..];
+                }
+
+                break;
+            case "resource" or "res" or "linkresource" or "linkres":
+                var comma = FirstUnquoted(rest, ',');
+                if (comma >= 0)
+                {
+                    suffix = rest[comma..];
+                    rest = rest[..comma];
+                }
+
+                break;
+        }
+
+        return (prefix, Unquote(rest), suffix);
+    }
+
+    private static int FirstUnquoted(string value, char separator)
+    {
+        var inQuotes = false;
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '"')
+            {
+                inQuotes = !inQuotes;
+            }
+            else if (value[i] == separator && !inQuotes)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    internal static string Unquote(string value) => value.Replace("\"", "", StringComparison.Ordinal);
+
+    private static string Resolve(string path, string projectDirectory) =>
+        System.IO.Path.GetFullPath(System.IO.Path.Combine(projectDirectory, path));
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace ArtifactCache.Build.Compilation;
+
+/// <summary>A warning or error the compiler printed, in MSBuild's canonical form, so it can be logged and replayed.</summary>
+public sealed record CompilerDiagnostic(
+    string Severity,
+    string? Code,
+    string Message,
+    string? File,
+    int Line,
+    int Column,
+    int EndLine,
+    int EndColumn)
+{
+    public bool IsError => Severity == "error";
+
+    public bool IsWarning => Severity == "warning";
+}
+
+/// <summary>Reads the compiler's output lines: <c>file(line,col[,endLine,endCol]): warning CS0168: message</c>.</summary>
+public static partial class CompilerOutputParser
+{
+    [GeneratedRegex(
+        @"^\s*(?:(?<origin>.*?)(?:\((?<line>\d+)(?:,(?<col>\d+))?(?:,(?<eline>\d+),(?<ecol>\d+))?\))?\s*:\s*)?(?<sev>error|warning|info)\s+(?<code>[A-Za-z]+\d+)\s*:\s*(?<msg>.*)$",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalLine();
+
+    /// <summary>The diagnostic in a line of compiler output, or null for any other line.</summary>
+    public static CompilerDiagnostic? Parse(string line)
+    {
+        var match = CanonicalLine().Match(line);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var origin = match.Groups["origin"].Value.Trim();
+        // "CSC : warning CS8032: ..." names the tool, not a file.
+        var file = origin.Length == 0 || string.Equals(origin, "CSC", StringComparison.OrdinalIgnoreCase) ? null : origin;
+        return new CompilerDiagnostic(
+            match.Groups["sev"].Value,
+            match.Groups["code"].Value,
+            match.Groups["msg"].Value,
+            file,
+            Number(match.Groups["line"]),
+            Number(match.Groups["col"]),
+            Number(match.Groups["eline"]),
+            Number(match.Groups["ecol"]));
+    }
+
+    private static int Number(Group group) =>
+        group.Success ? int.Parse(group.Value, NumberStyles.None, CultureInfo.InvariantCulture) : 0;
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ArtifactCache.Build.Compilation;
+
+/// <summary>How to start the C# compiler the way CoreCompile would.</summary>
+public sealed record CompilerInvocation
+{
+    /// <summary>csc.dll (run with the dotnet host) or a native csc executable.</summary>
+    public required string CompilerPath { get; init; }
+
+    /// <summary>The dotnet host that runs csc.dll (DOTNET_HOST_PATH).</summary>
+    public string? DotnetHostPath { get; init; }
+
+    /// <summary>Use the compiler server (VBCSCompiler), as the Csc task does unless UseSharedCompilation is false.</summary>
+    public bool UseSharedCompilation { get; init; }
+
+    /// <summary>The project folder: csc resolves relative paths against its working directory.</summary>
+    public required string WorkingDirectory { get; init; }
+
+    /// <summary>NAME=value pairs from $(CscEnvironment).</summary>
+    public IReadOnlyList<string> Environment { get; init; } = [];
+}
+
+/// <summary>What a compiler run gave: its exit code, its diagnostics and any other lines it printed.</summary>
+public sealed record CompilerResult(int ExitCode, IReadOnlyList<CompilerDiagnostic> Diagnostics, IReadOnlyList<string> OtherOutput, TimeSpan Duration)
+{
+    public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>Runs the compiler with exactly the arguments CoreCompile's dry run produced, through a response file.</summary>
+public static class CompilerRunner
+{
+    public static CompilerResult Run(CompilerInvocation invocation, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var responseFile = Path.Combine(Path.GetTempPath(), "artifactcache-" + Guid.NewGuid().ToString("N") + ".rsp");
+        try
+        {
+            // /noconfig is only honoured on the command line, never inside a response file.
+            var all = arguments.ToList();
+            var noConfig = all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
+            File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+
+            var start = new ProcessStartInfo
+            {
+                WorkingDirectory = invocation.WorkingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                CreateNoWindow = true,
+                StandardOutputEncoding = Encoding.UTF8,
+                StandardErrorEncoding = Encoding.UTF8,
+            };
+
+            if (invocation.CompilerPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            {
+                start.FileName = invocation.DotnetHostPath ?? "dotnet";
+                start.ArgumentList.Add("exec");
+                start.ArgumentList.Add(invocation.CompilerPath);
+            }
+            else
+            {
+                start.FileName = invocation.CompilerPath;
+            }
+
+            if (noConfig)
+            {
+                start.ArgumentList.Add("/noconfig");
+            }
+
+            start.ArgumentList.Add("/nologo");
+            if (invocation.UseSharedCompilation)
+            {
+                start.ArgumentList.Add("/shared");
+            }
+
+            start.ArgumentList.Add("@" + responseFile);
+            foreach (var pair in invocation.Environment)
+            {
+                var equals = pair.IndexOf('=');
+                if (equals > 0)
+                {
+                    start.Environment[pair[..equals]] = pair[(equals + 1)..];
+                }
+            }
+
+            var diagnostics = new List<CompilerDiagnostic>();
+            var other = new List<string>();
+            var gate = new object();
+            void OnLine(string? line)
+            {
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    return;
+                }
+
+                lock (gate)
+                {
+                    if (CompilerOutputParser.Parse(line) is { } diagnostic)
+                    {
+                        diagnostics.Add(diagnostic);
+                    }
+                    else
+                    {
+                        other.Add(line);
+                    }
+                }
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            using var process = new Process { StartInfo = start };
+            process.OutputDataReceived += (_, e) => OnLine(e.Data);
+            process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            try
+            {
+                process.Start();
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                throw new CompilerStartException($"Could not start the compiler '{start.FileName}' ({e.Message}). Set ArtifactCacheEnabled=false to build without the cache, and report this.", e);
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            using (cancellationToken.Register(() => TryKill(process)))
+            {
+                process.WaitForExit();
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            return new CompilerResult(process.ExitCode, diagnostics, other, stopwatch.Elapsed);
+        }
+        finally
+        {
+            TryDelete(responseFile);
+        }
+    }
+
+    private static void TryKill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>The compiler process could not be started at all: the one cache-path failure that must fail the build, since nothing was compiled.</summary>
+public sealed class CompilerStartException : Exception
+{
+    public CompilerStartException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ArtifactCache.Build.Caching;
+using ArtifactCache.Build.Compilation;
+
+namespace ArtifactCache.Build.Reporting;
+
+/// <summary>The project a compilation belongs to, for reports and log lines.</summary>
+public sealed record ProjectIdentity(string ProjectPath, string? TargetFramework, string? Configuration)
+{
+    public string Name => Path.GetFileNameWithoutExtension(ProjectPath);
+
+    public string Display => string.IsNullOrEmpty(TargetFramework) ? Name : $"{Name} ({TargetFramework})";
+}
+
+/// <summary>
+/// The one line per cached compilation: the console summary and the JSON Lines report record
+/// (schema in the README: project, targetFramework, configuration, target, key, result, source, stored, reason,
+/// durationMs, savedMs, files, timestamp).
+/// </summary>
+public static class CompilationReport
+{
+    public const string Target = "CoreCompile";
+
+    public static string SummaryLine(ProjectIdentity project, CompilationOutcome outcome)
+    {
+        var time = FormatDuration(outcome.Duration);
+        if (outcome.IsHit)
+        {
+            var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
+            return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}";
+        }
+
+        if (outcome.Stored)
+        {
+            return $"ArtifactCache: {project.Display} miss, stored in {time}";
+        }
+
+        return $"ArtifactCache: {project.Display} miss, not stored: {outcome.Reason ?? "unknown reason"} ({time})";
+    }
+
+    public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp)
+    {
+        using var buffer = new MemoryStream();
+        // Relaxed escaping keeps paths and reasons readable; the output is a file, never HTML.
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("project", project.ProjectPath);
+            WriteNullable(json, "targetFramework", project.TargetFramework);
+            WriteNullable(json, "configuration", project.Configuration);
+            json.WriteString("target", Target);
+            WriteNullable(json, "key", outcome.Key);
+            json.WriteString("result", outcome.Result);
+            WriteNullable(json, "source", outcome.Source is null ? null : SourceName(outcome.Source));
+            json.WriteBoolean("stored", outcome.Stored);
+            WriteNullable(json, "reason", outcome.Reason);
+            json.WriteNumber("durationMs", (long)outcome.Duration.TotalMilliseconds);
+            if (outcome.SavedMs is { } saved)
+            {
+                json.WriteNumber("savedMs", saved);
+            }
+            else
+            {
+                json.WriteNull("savedMs");
+            }
+
+            json.WriteNumber("files", outcome.Files);
+            json.WriteString("timestamp", timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
+    /// Appends one line under an exclusive lock (.NET takes an advisory lock for FileShare.None on Unix too), so parallel
+    /// MSBuild nodes never interleave lines. Bounded: after about five seconds of contention it gives up.
+    /// </summary>
+    public static bool TryAppend(string reportFile, string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(reportFile));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        for (var attempt = 0; attempt < 250; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(reportFile, FileMode.Append, FileAccess.Write, FileShare.None);
+                stream.Write(bytes);
+                return true;
+            }
+            catch (IOException) when (attempt < 249)
+            {
+                Thread.Sleep(20);
+            }
+        }
+
+        return false;
+    }
+
+    internal static string SourceName(CacheSource? source) => source switch
+    {
+        CacheSource.Local => "local",
+        CacheSource.Remote => "remote",
+        _ => "none",
+    };
+
+    private static string FormatDuration(TimeSpan duration) =>
+        duration.TotalSeconds >= 1
+            ? duration.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s"
+            : ((long)duration.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) + " ms";
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+}

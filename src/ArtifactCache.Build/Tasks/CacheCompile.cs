@@ -1,0 +1,201 @@
+using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Reporting;
+using Microsoft.Build.Framework;
+
+namespace ArtifactCache.Build.Tasks;
+
+/// <summary>
+/// Runs after CoreCompile's dry run: takes the compiler's complete command line, restores the outputs on a hit, or
+/// compiles and stores them on a miss. All decisions live in <see cref="CachedCompilation"/>; this task maps MSBuild
+/// items to it and logs.
+/// </summary>
+public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>@(CscCommandLineArgs) from CoreCompile's dry run.</summary>
+    [Required]
+    public ITaskItem[] CommandLineArgs { get; set; } = [];
+
+    [Required]
+    public string ProjectPath { get; set; } = "";
+
+    public string? TargetFramework { get; set; }
+
+    public string? Configuration { get; set; }
+
+    /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
+    public string? RepositoryRoot { get; set; }
+
+    public string? SourceRevisionId { get; set; }
+
+    public string? GeneratedAssemblyInfoFile { get; set; }
+
+    /// <summary>Keep the commit id in the key (ArtifactCacheStrict).</summary>
+    public bool Strict { get; set; }
+
+    [Required]
+    public string CompilerPath { get; set; } = "";
+
+    public string? DotnetHostPath { get; set; }
+
+    public bool UseSharedCompilation { get; set; }
+
+    public string? CompilerEnvironment { get; set; }
+
+    /// <summary>The package's settings: Include = MSBuild property name, Value = its value.</summary>
+    public ITaskItem[] Settings { get; set; } = [];
+
+    public string? ReportFile { get; set; }
+
+    public void Cancel() => _cancel.Cancel();
+
+    public override bool Execute()
+    {
+        var registry = BuildState.Stores(BuildEngine);
+        var log = new MSBuildCacheLog(Log, BuildState.WarnedCodes(BuildEngine));
+        registry.Log.Current = log;
+        try
+        {
+            var project = new ProjectIdentity(Path.GetFullPath(ProjectPath), NullIfEmpty(TargetFramework), NullIfEmpty(Configuration));
+            var request = CreateRequest();
+            CompilationOutcome outcome;
+            try
+            {
+                var settings = ResolveSettings(log);
+                var store = registry.Get(settings);
+                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared)).Run(request, _cancel.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)
+            {
+                // A fault of the cache itself must not cost the user their build: compile as CoreCompile would have.
+                log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step failed ({e.GetType().Name}: {e.Message}); compiling without the cache. Please report this.");
+                outcome = CachedCompilation.CompileWithoutCache(request, "the cache step failed", _cancel.Token);
+            }
+
+            LogCompilerOutput(outcome);
+            Log.LogMessage(MessageImportance.High, CompilationReport.SummaryLine(project, outcome));
+            if (outcome.Key is not null)
+            {
+                Log.LogMessage(MessageImportance.Low, $"ArtifactCache: key {outcome.Key} from {outcome.Inputs.Count} inputs");
+            }
+
+            WriteReport(project, outcome, log);
+            return outcome.Succeeded && !Log.HasLoggedErrors;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.LogMessage(MessageImportance.High, "ArtifactCache: canceled.");
+            return false;
+        }
+        catch (CompilerStartException e)
+        {
+            Log.LogError(null, DiagnosticCodes.CompilerNotStarted, null, ProjectPath, 0, 0, 0, 0, "ArtifactCache: " + e.Message);
+            return false;
+        }
+        finally
+        {
+            registry.Log.Current = NullCacheLog.Instance;
+        }
+    }
+
+    private CompilationRequest CreateRequest()
+    {
+        var projectDirectory = Path.GetDirectoryName(Path.GetFullPath(ProjectPath))!;
+        return new CompilationRequest
+        {
+            CommandLine = CompilerCommandLine.Parse(CommandLineArgs.Select(a => a.ItemSpec), projectDirectory),
+            KeyContext = new KeyContext
+            {
+                RepositoryRoot = NullIfEmpty(RepositoryRoot),
+                SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
+                GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
+                CompilerFiles = CompilerIdentityFiles(CompilerPath),
+                CompilerEnvironment = CompilerEnvironment ?? "",
+                Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
+            },
+            Invocation = new CompilerInvocation
+            {
+                CompilerPath = CompilerPath,
+                DotnetHostPath = NullIfEmpty(DotnetHostPath),
+                UseSharedCompilation = UseSharedCompilation,
+                WorkingDirectory = projectDirectory,
+                Environment = (CompilerEnvironment ?? "").Split([';', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            },
+        };
+    }
+
+    private CacheSettings ResolveSettings(ICacheLog log)
+    {
+        var properties = Settings.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase);
+        return new SettingsResolver(
+            name => properties.TryGetValue(name, out var value) ? value : null,
+            Environment.GetEnvironmentVariable,
+            log).Resolve();
+    }
+
+    // The compiler is csc.dll plus the Roslyn assemblies beside it; any change to them is another compiler.
+    private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(compilerPath))!;
+        var files = new List<string> { Path.GetFullPath(compilerPath) };
+        foreach (var name in new[] { "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll" })
+        {
+            var path = Path.Combine(directory, name);
+            if (File.Exists(path))
+            {
+                files.Add(path);
+            }
+        }
+
+        return files;
+    }
+
+    private void LogCompilerOutput(CompilationOutcome outcome)
+    {
+        foreach (var line in outcome.OtherOutput)
+        {
+            Log.LogMessage(MessageImportance.Normal, line);
+        }
+
+        foreach (var d in outcome.Diagnostics)
+        {
+            if (d.IsError)
+            {
+                Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
+            }
+            else if (d.IsWarning)
+            {
+                Log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
+            }
+            else
+            {
+                Log.LogMessage(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, MessageImportance.Normal, d.Message);
+            }
+        }
+    }
+
+    private void WriteReport(ProjectIdentity project, CompilationOutcome outcome, ICacheLog log)
+    {
+        if (string.IsNullOrWhiteSpace(ReportFile))
+        {
+            return;
+        }
+
+        try
+        {
+            if (!CompilationReport.TryAppend(ReportFile, CompilationReport.JsonLine(project, outcome, DateTimeOffset.UtcNow)))
+            {
+                log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile}: it stayed locked.");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile} ({e.Message}).");
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
