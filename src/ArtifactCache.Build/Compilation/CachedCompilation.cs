@@ -38,6 +38,9 @@ public sealed record CompilationOutcome
     /// <summary>On a hit, how long the compilation took where it was first done.</summary>
     public long? SavedMs { get; init; }
 
+    /// <summary>On a miss, which inputs changed since this project's last key on this machine (null when unknown).</summary>
+    public IReadOnlyList<InputChange>? Changes { get; init; }
+
     public bool IsHit => Result == "hit";
 }
 
@@ -49,6 +52,9 @@ public sealed record CompilationRequest
     public required KeyContext KeyContext { get; init; }
 
     public required CompilerInvocation Invocation { get; init; }
+
+    /// <summary>Names this project's compilations across checkouts, for the key history (see <see cref="KeyHistory"/>).</summary>
+    public string? HistoryIdentity { get; init; }
 }
 
 /// <summary>
@@ -64,13 +70,15 @@ public sealed class CachedCompilation
     private readonly CacheSettings _settings;
     private readonly ICacheLog _log;
     private readonly CompilationKeyBuilder _keyBuilder;
+    private readonly KeyHistory? _history;
 
-    public CachedCompilation(ArtifactStore store, CacheSettings settings, ICacheLog log, CompilationKeyBuilder keyBuilder)
+    public CachedCompilation(ArtifactStore store, CacheSettings settings, ICacheLog log, CompilationKeyBuilder keyBuilder, KeyHistory? history = null)
     {
         _store = store;
         _settings = settings;
         _log = log;
         _keyBuilder = keyBuilder;
+        _history = history;
     }
 
     public CompilationOutcome Run(CompilationRequest request, CancellationToken cancellationToken)
@@ -93,6 +101,12 @@ public sealed class CachedCompilation
             return Compile(request, null, "the key could not be computed", stopwatch, cancellationToken);
         }
 
+        var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
+        if (request.HistoryIdentity is not null)
+        {
+            _history?.Record(request.HistoryIdentity, key.Inputs);
+        }
+
         try
         {
             if (TryRestore(key, request, stopwatch, cancellationToken) is { } hit)
@@ -105,7 +119,8 @@ public sealed class CachedCompilation
             _log.Warning(DiagnosticCodes.CacheStepFailed, $"Looking up the cache failed ({e.GetType().Name}: {e.Message}); compiling without it.");
         }
 
-        return Compile(request, key, null, stopwatch, cancellationToken);
+        var missed = Compile(request, key, null, stopwatch, cancellationToken);
+        return missed with { Changes = previous is null ? null : KeyDiff.Compare(previous, key.Inputs) };
     }
 
     private CompilationOutcome? TryRestore(CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)

@@ -32,12 +32,19 @@ public static class CompilationReport
             return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}";
         }
 
+        var why = outcome.Changes switch
+        {
+            null => outcome.Key is null ? "" : ": never built on this machine before",
+            { Count: 0 } => ": same inputs as the last build here, but not in any cache",
+            var changes => $": {changes.Count} input{(changes.Count == 1 ? "" : "s")} changed since the last build: {KeyDiff.Summarise(changes, 5)}",
+        };
+
         if (outcome.Stored)
         {
-            return $"ArtifactCache: {project.Display} miss, stored in {time}";
+            return $"ArtifactCache: {project.Display} miss{why}; stored in {time}";
         }
 
-        return $"ArtifactCache: {project.Display} miss, not stored: {outcome.Reason ?? "unknown reason"} ({time})";
+        return $"ArtifactCache: {project.Display} miss{why}; not stored: {outcome.Reason ?? "unknown reason"} ({time})";
     }
 
     public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp)

@@ -66,7 +66,8 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             {
                 var settings = ResolveSettings(log);
                 var store = registry.Get(settings);
-                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared)).Run(request, _cancel.Token);
+                var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
+                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared), history).Run(request, _cancel.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)
             {
@@ -80,6 +81,11 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             if (outcome.Key is not null)
             {
                 Log.LogMessage(MessageImportance.Low, $"ArtifactCache: key {outcome.Key} from {outcome.Inputs.Count} inputs");
+            }
+
+            foreach (var change in outcome.Changes ?? [])
+            {
+                Log.LogMessage(MessageImportance.Low, $"ArtifactCache:   changed: {change.Input} ({change.Change})");
             }
 
             WriteReport(project, outcome, log);
@@ -104,12 +110,14 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
     private CompilationRequest CreateRequest()
     {
         var projectDirectory = Path.GetDirectoryName(Path.GetFullPath(ProjectPath))!;
+        var root = NullIfEmpty(RepositoryRoot);
         return new CompilationRequest
         {
+            HistoryIdentity = KeyHistory.ProjectIdentity(ProjectPath, root, NullIfEmpty(TargetFramework), NullIfEmpty(Configuration)),
             CommandLine = CompilerCommandLine.Parse(CommandLineArgs.Select(a => a.ItemSpec), projectDirectory),
             KeyContext = new KeyContext
             {
-                RepositoryRoot = NullIfEmpty(RepositoryRoot),
+                RepositoryRoot = root,
                 SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
                 GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
                 CompilerFiles = CompilerIdentityFiles(CompilerPath),

@@ -1,0 +1,136 @@
+namespace ArtifactCache.Build.Compilation;
+
+/// <summary>One input that differs between two keys of the same project.</summary>
+public sealed record InputChange(string Input, string Change);
+
+/// <summary>
+/// Compares two key manifests of the same project to say why a key changed: which named inputs were added, removed,
+/// or changed (a file's content, or a switch's value).
+/// </summary>
+public static class KeyDiff
+{
+    // Compiler switches by the MSBuild property a user sets, so the explanation speaks the user's language.
+    private static readonly Dictionary<string, string> PropertyNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/define"] = "DefineConstants",
+        ["/langversion"] = "LangVersion",
+        ["/nullable"] = "Nullable",
+        ["/optimize"] = "Optimize",
+        ["/optimize+"] = "Optimize",
+        ["/optimize-"] = "Optimize",
+        ["/debug"] = "DebugType",
+        ["/debug+"] = "DebugSymbols",
+        ["/debug-"] = "DebugSymbols",
+        ["/deterministic"] = "Deterministic",
+        ["/deterministic+"] = "Deterministic",
+        ["/deterministic-"] = "Deterministic",
+        ["/checked"] = "CheckForOverflowUnderflow",
+        ["/checked+"] = "CheckForOverflowUnderflow",
+        ["/checked-"] = "CheckForOverflowUnderflow",
+        ["/unsafe"] = "AllowUnsafeBlocks",
+        ["/unsafe+"] = "AllowUnsafeBlocks",
+        ["/unsafe-"] = "AllowUnsafeBlocks",
+        ["/doc"] = "GenerateDocumentationFile",
+        ["/nowarn"] = "NoWarn",
+        ["/warnaserror"] = "WarningsAsErrors",
+        ["/warnaserror+"] = "TreatWarningsAsErrors",
+        ["/warnaserror-"] = "TreatWarningsAsErrors",
+        ["/features"] = "Features",
+        ["/pathmap"] = "PathMap",
+        ["/out"] = "AssemblyName",
+        ["/refout"] = "ProduceReferenceAssembly",
+        ["/target"] = "OutputType",
+        ["/platform"] = "PlatformTarget",
+        ["/warn"] = "WarningLevel",
+        ["/keyfile"] = "AssemblyOriginatorKeyFile",
+        ["/publicsign"] = "PublicSign",
+        ["/delaysign"] = "DelaySign",
+    };
+
+    public static IReadOnlyList<InputChange> Compare(IReadOnlyList<KeyInput> previous, IReadOnlyList<KeyInput> current)
+    {
+        var before = Identify(previous);
+        var after = Identify(current);
+        var changes = new List<InputChange>();
+        foreach (var (identity, input) in after)
+        {
+            if (!before.TryGetValue(identity, out var old))
+            {
+                changes.Add(new InputChange(Describe(identity, input), "added"));
+            }
+            else if (old.Hash != input.Hash || old.Name != input.Name)
+            {
+                changes.Add(new InputChange(Describe(identity, input), old.Hash != input.Hash && input.Hash.Length > 0 ? "content" : "value"));
+            }
+        }
+
+        foreach (var (identity, input) in before)
+        {
+            if (!after.ContainsKey(identity))
+            {
+                changes.Add(new InputChange(Describe(identity, input), "removed"));
+            }
+        }
+
+        // Several switches can map to one property (/debug+ and /debug:portable): name each property once.
+        return changes.GroupBy(c => c.Input, StringComparer.Ordinal).Select(g => g.First()).ToList();
+    }
+
+    /// <summary>"src/Parser.cs (content), DefineConstants" for a log line.</summary>
+    public static string Summarise(IReadOnlyList<InputChange> changes, int max)
+    {
+        var shown = changes.Take(max).Select(c => c.Change == "value" ? c.Input : $"{c.Input} ({c.Change})");
+        var text = string.Join(", ", shown);
+        return changes.Count > max ? $"{text}, and {changes.Count - max} more" : text;
+    }
+
+    // An input's identity is what it is about, not its value: the switch for an option (numbered when it repeats),
+    // the normalised path for a file.
+    private static Dictionary<string, KeyInput> Identify(IReadOnlyList<KeyInput> inputs)
+    {
+        var identified = new Dictionary<string, KeyInput>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            var identity = IsOption(input) ? SwitchOf(input.Name) : input.Name;
+            var count = seen.TryGetValue(identity, out var n) ? n + 1 : 1;
+            seen[identity] = count;
+            identified[count == 1 ? identity : $"{identity}#{count}"] = input;
+        }
+
+        return identified;
+    }
+
+    private static bool IsOption(KeyInput input) => input.Hash.Length == 0 && (input.Name.StartsWith('/') || input.Name.StartsWith('-'));
+
+    private static string SwitchOf(string name)
+    {
+        var colon = name.IndexOf(':');
+        return (colon < 0 ? name : name[..colon]).ToLowerInvariant();
+    }
+
+    private static string Describe(string identity, KeyInput input)
+    {
+        var bare = identity.Split('#')[0];
+        if (PropertyNames.TryGetValue(bare, out var property))
+        {
+            return property;
+        }
+
+        var name = input.Name;
+        if (name.StartsWith("{root}/", StringComparison.Ordinal))
+        {
+            return name["{root}/".Length..];
+        }
+
+        // "/reference:{any}/Lib.dll" -> "reference Lib.dll"
+        var colon = name.IndexOf(':');
+        if (name.StartsWith('/') && colon > 0)
+        {
+            var value = name[(colon + 1)..].Replace("{any}/", "", StringComparison.Ordinal).Replace("{root}/", "", StringComparison.Ordinal);
+            return $"{name[1..colon]} {value}";
+        }
+
+        return name;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ArtifactCache.Build.Compilation;
+
+/// <summary>
+/// The most recent key manifest of each project (by repository-relative path, framework and configuration), kept in the
+/// local cache folder so a miss can say which inputs changed since the last build of that project on this machine.
+/// Bounded: at most <see cref="MaxProjects"/> projects are remembered, the least recently built are forgotten.
+/// </summary>
+public sealed class KeyHistory
+{
+    public const int MaxProjects = 2000;
+
+    private readonly string _directory;
+
+    public KeyHistory(string directory)
+    {
+        _directory = directory;
+    }
+
+    /// <summary>The identity of a project's compilations across checkouts: its path under the repository root.</summary>
+    public static string ProjectIdentity(string projectPath, string? repositoryRoot, string? targetFramework, string? configuration)
+    {
+        var path = Path.GetFullPath(projectPath);
+        if (repositoryRoot is not null)
+        {
+            var root = Path.GetFullPath(repositoryRoot).TrimEnd('/', '\\') + Path.DirectorySeparatorChar;
+            if (path.StartsWith(root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            {
+                path = "{root}/" + path[root.Length..].Replace('\\', '/');
+            }
+        }
+
+        return $"{path}|{targetFramework}|{configuration}";
+    }
+
+    public IReadOnlyList<KeyInput>? Previous(string projectIdentity)
+    {
+        try
+        {
+            var file = FileFor(projectIdentity);
+            if (!File.Exists(file))
+            {
+                return null;
+            }
+
+            return JsonSerializer.Deserialize<List<KeyInput>>(File.ReadAllBytes(file));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Remembers this key's manifest; best effort, since it only serves explanations.</summary>
+    public void Record(string projectIdentity, IReadOnlyList<KeyInput> inputs)
+    {
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            var file = FileFor(projectIdentity);
+            var temporary = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs));
+            File.Move(temporary, file, overwrite: true);
+            TrimOccasionally();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private string FileFor(string projectIdentity) =>
+        Path.Combine(_directory, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(projectIdentity)))[..32].ToLowerInvariant() + ".json");
+
+    // Listing the folder on every build would cost more than it saves: trim on about one write in fifty.
+    private void TrimOccasionally()
+    {
+        if (Random.Shared.Next(50) != 0)
+        {
+            return;
+        }
+
+        var files = new DirectoryInfo(_directory).GetFiles("*.json");
+        foreach (var stale in files.OrderByDescending(f => f.LastWriteTimeUtc).Skip(MaxProjects))
+        {
+            stale.Delete();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using ArtifactCache.Build.Compilation;
+
+namespace ArtifactCache.Build.Tests.Compilation;
+
+public sealed class KeyDiffTests
+{
+    private static readonly KeyInput[] Baseline =
+    [
+        new("format", "v1"),
+        new("/define:TRACE;DEBUG", ""),
+        new("/nullable:enable", ""),
+        new("/reference:{any}/Lib.dll", "aaaa"),
+        new("{root}/src/Parser.cs", "1111"),
+        new("{root}/src/Lexer.cs", "2222"),
+    ];
+
+    [Fact]
+    public void Names_exactly_the_edited_inputs()
+    {
+        var edited = Baseline.ToArray();
+        edited[1] = new("/define:TRACE;DEBUG;EXTRA", "");
+        edited[4] = new("{root}/src/Parser.cs", "1112");
+
+        var changes = KeyDiff.Compare(Baseline, edited);
+
+        Assert.Equal(
+            [new InputChange("DefineConstants", "value"), new InputChange("src/Parser.cs", "content")],
+            changes);
+        Assert.Equal("DefineConstants, src/Parser.cs (content)", KeyDiff.Summarise(changes, 5));
+    }
+
+    [Fact]
+    public void Reports_added_and_removed_files_and_reference_changes()
+    {
+        var edited = Baseline.Where(i => i.Name != "{root}/src/Lexer.cs")
+            .Append(new KeyInput("{root}/src/Scanner.cs", "3333"))
+            .Select(i => i.Name == "/reference:{any}/Lib.dll" ? i with { Hash = "bbbb" } : i)
+            .ToArray();
+
+        var changes = KeyDiff.Compare(Baseline, edited);
+
+        Assert.Contains(new InputChange("src/Scanner.cs", "added"), changes);
+        Assert.Contains(new InputChange("src/Lexer.cs", "removed"), changes);
+        Assert.Contains(new InputChange("reference Lib.dll", "content"), changes);
+        Assert.Equal(3, changes.Count);
+    }
+
+    [Fact]
+    public void Identical_manifests_have_no_changes() => Assert.Empty(KeyDiff.Compare(Baseline, Baseline.ToArray()));
+
+    [Fact]
+    public void History_remembers_the_last_manifest_per_project()
+    {
+        var directory = Directory.CreateTempSubdirectory("acb-history-");
+        try
+        {
+            var history = new KeyHistory(directory.FullName);
+            var a = KeyHistory.ProjectIdentity(Path.Combine(directory.FullName, "a", "Lib", "Lib.csproj"), Path.Combine(directory.FullName, "a"), "net10.0", "Debug");
+            var b = KeyHistory.ProjectIdentity(Path.Combine(directory.FullName, "b", "Lib", "Lib.csproj"), Path.Combine(directory.FullName, "b"), "net10.0", "Debug");
+            Assert.Equal(a, b);
+            Assert.Null(history.Previous(a));
+
+            history.Record(a, Baseline);
+
+            Assert.Equal(Baseline, history.Previous(b));
+            Assert.Null(history.Previous(KeyHistory.ProjectIdentity("/x/Lib/Lib.csproj", "/x", "net10.0", "Release")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
