@@ -101,6 +101,12 @@ public sealed class CachedCompilation
             return Compile(request, null, "the key could not be computed", stopwatch, cancellationToken);
         }
 
+        if (key.Inputs.FirstOrDefault(i => i.Hash == CompilationKeyBuilder.MissingFile) is { } missing)
+        {
+            // A key that cannot see a file's content could hit for other content: compile, and store nothing.
+            return Compile(request, null, $"not cacheable: the input {missing.Name} does not exist", stopwatch, cancellationToken);
+        }
+
         var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
         if (request.HistoryIdentity is not null)
         {

@@ -13,6 +13,9 @@ public sealed class CompilationKeyBuilder
 {
     public const string KeyFormat = "artifactcache-csc-v1";
 
+    /// <summary>The hash given to a named file that does not exist; such a key must never be used.</summary>
+    public const string MissingFile = "missing";
+
     private static readonly StringComparison PathComparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
@@ -96,14 +99,14 @@ public sealed class CompilationKeyBuilder
         {
             if (!File.Exists(path))
             {
-                return "missing";
+                return MissingFile;
             }
 
             var text = File.ReadAllText(path);
             return FileHasher.HashText(NormaliseText(text, root, context.SourceRevisionId));
         }
 
-        return _hasher.Hash(path) ?? "missing";
+        return _hasher.Hash(path) ?? MissingFile;
     }
 
     // Files the SDK generates with machine paths or the commit id in them: the analyzer configs (project folder),

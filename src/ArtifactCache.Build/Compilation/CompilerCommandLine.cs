@@ -70,6 +70,8 @@ public sealed class CompilerCommandLine
         ["errorlog"] = ArgumentKind.Unsupported,
         ["touchedfiles"] = ArgumentKind.Unsupported,
         ["recurse"] = ArgumentKind.Unsupported,
+        // Signs with a key from the machine's key store, which the key cannot see.
+        ["keycontainer"] = ArgumentKind.Unsupported,
     };
 
     private CompilerCommandLine(IReadOnlyList<CompilerArgument> arguments, string projectDirectory)
@@ -146,8 +148,8 @@ public sealed class CompilerCommandLine
     {
         if (text.StartsWith('@'))
         {
-            // A response file (CompilerResponseFile): its content is part of the command line.
-            return new CompilerArgument(text, ArgumentKind.Input, "@", Resolve(Unquote(text[1..]), projectDirectory));
+            // A response file (CompilerResponseFile) can name further files the key would not see.
+            return new CompilerArgument(text, ArgumentKind.Unsupported, "@", null);
         }
 
         if (IsOption(text, projectDirectory))

@@ -139,6 +139,15 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     }
 
     [Fact]
+    public void A_missing_input_is_marked_so_the_key_is_never_used()
+    {
+        var c = CreateCheckout("a");
+        var key = Key(c, extra: ["Missing.cs"]);
+
+        Assert.Contains(key.Inputs, i => i.Name == "{root}/src/Lib/Missing.cs" && i.Hash == CompilationKeyBuilder.MissingFile);
+    }
+
+    [Fact]
     public void The_manifest_names_each_input_with_machine_paths_normalised()
     {
         var c = CreateCheckout("a");

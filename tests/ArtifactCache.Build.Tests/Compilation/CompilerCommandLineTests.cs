@@ -59,6 +59,8 @@ public sealed class CompilerCommandLineTests
     [InlineData("/errorlog:obj/log.sarif")]
     [InlineData("/generatedfilesout:obj/generated")]
     [InlineData("src/*.cs")]
+    [InlineData("@extra.rsp")]
+    [InlineData("/keycontainer:MyKeys")]
     public void Arguments_whose_effects_cannot_be_restored_make_the_compilation_uncacheable(string argument)
     {
         var line = CompilerCommandLine.Parse(["/out:a.dll", argument], Project);
