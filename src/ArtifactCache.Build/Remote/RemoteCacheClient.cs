@@ -31,6 +31,7 @@ public sealed class RemoteCacheClient : IDisposable
     private readonly RemoteTransport? _transport;
     private readonly RemoteRequestFactory? _requests;
     private readonly byte[]? _signatureKey;
+    private const string StatusRouteMissing = "(no status route)";
     private int _queryUnsupported;
 
     /// <param name="settings">The resolved settings; nothing is sent when no remote is configured.</param>
@@ -73,7 +74,12 @@ public sealed class RemoteCacheClient : IDisposable
 
         var exchange = await SendAsync(
             () => _requests!.Create(HttpMethod.Get, "v8/artifacts/status"),
-            async (response, token) => response.StatusCode == HttpStatusCode.OK ? await ReadStatusAsync(response, token) : $"HTTP {(int)response.StatusCode}",
+            async (response, token) => response.StatusCode switch
+            {
+                HttpStatusCode.OK => await ReadStatusAsync(response, token),
+                HttpStatusCode.NotFound => StatusRouteMissing,
+                _ => $"HTTP {(int)response.StatusCode}",
+            },
             "status check",
             ct);
         if (exchange.Kind != ExchangeKind.Answered)
@@ -83,6 +89,13 @@ public sealed class RemoteCacheClient : IDisposable
 
         if (exchange.Value == "enabled")
         {
+            return true;
+        }
+
+        if (exchange.Value == StatusRouteMissing)
+        {
+            // Some self-hosted servers do not implement the status route; that says nothing about the artifacts routes.
+            _log.Detail($"The remote cache at {_requests!.DisplayUrl} has no status route (HTTP 404); assuming it is enabled.");
             return true;
         }
 
