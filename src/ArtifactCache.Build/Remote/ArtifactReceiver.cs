@@ -45,7 +45,11 @@ internal static class ArtifactReceiver
             return new Received(ReceiveStatus.Unexpected, Detail: $"HTTP {(int)response.StatusCode}");
         }
 
-        var declared = response.Content.Headers.ContentLength;
+        if (!TryGetDeclaredLength(response, out var declared))
+        {
+            return new Received(ReceiveStatus.Corrupt, Detail: "its Content-Length header is not one valid number");
+        }
+
         if (declared > maxBytes)
         {
             return new Received(ReceiveStatus.TooLarge, Detail: $"{declared} bytes declared");
@@ -96,6 +100,32 @@ internal static class ArtifactReceiver
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The Content-Length the server declared, null when it declared none (chunked or read-to-close).
+    /// HttpClient silently ignores an unparsable or contradictory Content-Length and reads to the end of the connection;
+    /// a server that gets its own framing wrong is not trusted with an artifact, so that is false.
+    /// </summary>
+    private static bool TryGetDeclaredLength(HttpResponseMessage response, out long? declared)
+    {
+        declared = null;
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var raw))
+        {
+            return true;
+        }
+
+        foreach (var value in raw)
+        {
+            if (!long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) || (declared is not null && declared != length))
+            {
+                return false;
+            }
+
+            declared = length;
+        }
+
+        return declared is null || declared == response.Content.Headers.ContentLength;
     }
 
     private static FileStream OpenTemp(string path)
