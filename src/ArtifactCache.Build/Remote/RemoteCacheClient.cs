@@ -14,14 +14,14 @@ namespace ArtifactCache.Build.Remote;
 /// </summary>
 /// <remarks>
 /// Worst-case time a dead remote adds to a build (every attempt hangs until its timeout):
-/// one operation takes at most (MaxRetries + 1) × RequestTimeout + MaxRetries × 10 s (the backoff/Retry-After cap),
-/// connect time included since ConnectTimeout runs inside the attempt's RequestTimeout.
-/// After CircuitBreakerThreshold consecutive failed operations every later call returns at once, so a caller that
-/// does its operations one after another loses at most
-/// CircuitBreakerThreshold × ((MaxRetries + 1) × RequestTimeout + MaxRetries × 10 s);
-/// with the defaults (3, 2, 15 s) that is 3 × (45 s + 20 s) = 195 s, and with a refused connection it is almost nothing.
-/// Concurrent callers overlap their waits, so the wall-clock bound is the same, plus at most one operation per caller
-/// that was already in flight when the circuit opened.
+/// one operation B ≤ (MaxRetries + 1) × RequestTimeout + MaxRetries × 10 s (the backoff/Retry-After cap);
+/// connecting, the response headers and the whole body all run inside the attempt's RequestTimeout.
+/// After CircuitBreakerThreshold consecutive failed operations every later call returns at once. A caller's failed
+/// operations that completed before that number fewer than the threshold, plus the one it has in flight, so no
+/// caller (sequential or one of many concurrent ones) waits longer than CircuitBreakerThreshold × B in total.
+/// With the defaults (threshold 3, 2 retries, 15 s) that is 3 × (45 s + 20 s) = 195 s; a refused connection costs
+/// only the backoff (under 1 s per operation). Because RequestTimeout caps a whole transfer, it must also fit the
+/// largest artifact on the slowest link.
 /// </remarks>
 public sealed class RemoteCacheClient : IDisposable
 {
@@ -53,6 +53,13 @@ public sealed class RemoteCacheClient : IDisposable
         {
             _requests = new RemoteRequestFactory(settings, environment ?? Environment.GetEnvironmentVariable);
             _transport = new RemoteTransport(settings, handler, delay);
+            if (settings.Token is { } token && !RemoteRequestFactory.IsValidToken(token))
+            {
+                // Caught here, once, rather than as a header-format exception on every request.
+                _health.Disable(
+                    DiagnosticCodes.RemoteRejected,
+                    "The remote cache token contains characters an HTTP header cannot carry (spaces, line breaks or non-ASCII). Check ARTIFACTCACHE_TOKEN or TURBO_TOKEN. The remote cache is off for this build.");
+            }
         }
 
         if (settings.SigningEnabled)

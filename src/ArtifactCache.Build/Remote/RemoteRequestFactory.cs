@@ -66,5 +66,8 @@ internal sealed class RemoteRequestFactory
         return typeof(RemoteRequestFactory).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     }
 
+    /// <summary>A bearer token must be visible ASCII without spaces to be sent as a header value.</summary>
+    public static bool IsValidToken(string token) => token.All(c => c is > ' ' and < (char)0x7F);
+
     public static string Milliseconds(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -108,7 +108,8 @@ internal sealed class RemoteTransport : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static SocketsHttpHandler CreateHandler(CacheSettings settings) => new()
+    /// <summary>The production handler: the connect timeout comes from the settings.</summary>
+    internal static SocketsHttpHandler CreateHandler(CacheSettings settings) => new()
     {
         ConnectTimeout = settings.ConnectTimeout,
         // Bodies are compressed archives already; asking for gzip would only cost CPU.

@@ -231,3 +231,26 @@ public class RemoteFailureTests : RemoteClientTestBase
         return port;
     }
 }
+
+public class RemoteClientSetupTests : RemoteClientTestBase
+{
+    [Fact]
+    public void The_connect_timeout_comes_from_the_settings()
+    {
+        using var handler = RemoteTransport.CreateHandler(Settings(new Uri("http://127.0.0.1/")) with { ConnectTimeout = TimeSpan.FromMilliseconds(1234) });
+
+        Assert.Equal(TimeSpan.FromMilliseconds(1234), handler.ConnectTimeout);
+    }
+
+    [Fact]
+    public async Task A_token_that_cannot_be_a_header_disables_the_remote_without_showing_it()
+    {
+        await using var server = await FaultServer.StartAsync(Respond(200, [1]));
+        using var client = Client(Settings(server.Url) with { Token = "tok-SECRET-4f2a9e\nX-Injected: 1" });
+
+        Assert.False(client.IsUsable);
+        Assert.Equal(RemoteOutcome.Skipped, (await client.DownloadAsync(Hash, Destination, CancellationToken.None)).Outcome);
+        Assert.Empty(server.Requests);
+        Assert.Equal([DiagnosticCodes.RemoteRejected], Log.WarningCodes);
+    }
+}
