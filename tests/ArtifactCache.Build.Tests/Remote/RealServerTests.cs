@@ -68,6 +68,14 @@ public class RealServerTests : IDisposable
         Assert.Equal(body, await System.IO.File.ReadAllBytesAsync(File("down.bin")));
         Assert.Empty(_log.WarningCodes);
         _log.AssertNothingContains(_servers.Plain.Token);
+
+        // The point of this test: the server really frames the download as chunked, without a Content-Length.
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_servers.Plain.Url, $"v8/artifacts/{hash}?teamId=team_real"));
+        request.Headers.Authorization = new("Bearer", _servers.Plain.Token);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.True(response.Headers.TransferEncodingChunked);
+        Assert.Null(response.Content.Headers.ContentLength);
     }
 
     [Fact]
