@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
@@ -25,13 +24,13 @@ namespace ArtifactCache.Build.Remote;
 /// </remarks>
 public sealed class RemoteCacheClient : IDisposable
 {
+    private const string StatusRouteMissing = "(no status route)";
     private readonly CacheSettings _settings;
     private readonly ICacheLog _log;
     private readonly RemoteHealth _health;
     private readonly RemoteTransport? _transport;
     private readonly RemoteRequestFactory? _requests;
-    private readonly byte[]? _signatureKey;
-    private const string StatusRouteMissing = "(no status route)";
+    private readonly ArtifactSigner? _signer;
     private int _queryUnsupported;
 
     /// <param name="settings">The resolved settings; nothing is sent when no remote is configured.</param>
@@ -64,7 +63,7 @@ public sealed class RemoteCacheClient : IDisposable
 
         if (settings.SigningEnabled)
         {
-            _signatureKey = Encoding.UTF8.GetBytes(settings.SignatureKey!);
+            _signer = new ArtifactSigner(settings.SignatureKey!, settings.SignatureTeamId);
         }
     }
 
@@ -108,7 +107,7 @@ public sealed class RemoteCacheClient : IDisposable
 
         _health.Disable(
             DiagnosticCodes.RemoteStatusNotEnabled,
-            $"The remote cache at {_requests!.DisplayUrl} reports its status as '{exchange.Value}', not 'enabled'{StatusAdvice(exchange.Value)}. The remote cache is off for the rest of this build.");
+            $"The remote cache at {_requests!.DisplayUrl} reports its status as '{exchange.Value}', not 'enabled'{RemoteAdvice.ForStatus(exchange.Value)}. The remote cache is off for the rest of this build.");
         return false;
     }
 
@@ -156,8 +155,13 @@ public sealed class RemoteCacheClient : IDisposable
                     return new RemoteDownload(RemoteOutcome.Miss, null);
             }
 
-            if (_signatureKey is not null && !VerifySignature(hash, tempFile, received.Tag))
+            if (_signer is not null && !_signer.VerifyFile(hash, tempFile, received.Tag))
             {
+                _log.Warning(
+                    DiagnosticCodes.SignatureInvalid,
+                    received.Tag is null
+                        ? $"The remote artifact {hash} has no signature (x-artifact-tag) but signing is on; it was discarded and counts as a miss. Was it uploaded without the signature key?"
+                        : $"The remote artifact {hash} has a signature that does not match its content; it was discarded and counts as a miss. Check that every machine uses the same signature key and team id.");
                 return new RemoteDownload(RemoteOutcome.Miss, null);
             }
 
@@ -190,7 +194,7 @@ public sealed class RemoteCacheClient : IDisposable
         try
         {
             length = new FileInfo(sourceFile).Length;
-            tag = _signatureKey is null ? null : ComputeTag(hash, sourceFile);
+            tag = _signer?.TagOfFile(hash, sourceFile);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -320,7 +324,9 @@ public sealed class RemoteCacheClient : IDisposable
                 _health.Answered();
                 break;
             case ExchangeKind.Rejected:
-                _health.Disable(DiagnosticCodes.RemoteRejected, RejectionMessage(exchange.Status, operation));
+                _health.Disable(
+                    DiagnosticCodes.RemoteRejected,
+                    $"The remote cache at {_requests!.DisplayUrl} {RemoteAdvice.ForRejection(exchange.Status)}. It answered the {operation}; the remote cache is off for the rest of this build.");
                 break;
             default:
                 _health.Unavailable($"The remote cache at {_requests!.DisplayUrl} did not answer the {operation}: {exchange.Problem}.");
@@ -329,26 +335,6 @@ public sealed class RemoteCacheClient : IDisposable
 
         return exchange;
     }
-
-    private string RejectionMessage(int status, string operation)
-    {
-        var what = status switch
-        {
-            400 => "rejected the request as invalid (HTTP 400). Check the team: set ArtifactCacheTeamId (TURBO_TEAMID) or ArtifactCacheTeam (TURBO_TEAM); self-hosted servers require one",
-            401 => "refused the token (HTTP 401). Check that ARTIFACTCACHE_TOKEN or TURBO_TOKEN is set and is a valid, unexpired token for this server",
-            402 => "refused service because the account needs payment (HTTP 402). Check the team's plan and billing",
-            _ => "forbade access (HTTP 403). Check that the token may use this team (teamId/slug), and that the team's plan has remote caching enabled and is within its usage or spend limit",
-        };
-        return $"The remote cache at {_requests!.DisplayUrl} {what}. It answered the {operation}; the remote cache is off for the rest of this build.";
-    }
-
-    private static string StatusAdvice(string? status) => status switch
-    {
-        "disabled" => ": remote caching is turned off for this team; enable it in the team's settings",
-        "over_limit" => ": the team is over its usage limit; check its plan",
-        "paused" => ": remote caching is paused for this team (for example a spend limit); check its billing",
-        _ => "",
-    };
 
     private HttpRequestMessage CreateUpload(string hash, string sourceFile, long length, long taskDurationMs, string? tag)
     {
@@ -398,32 +384,6 @@ public sealed class RemoteCacheClient : IDisposable
         {
             return "unreadable";
         }
-    }
-
-    private string ComputeTag(string hash, string file)
-    {
-        using var stream = File.OpenRead(file);
-        return ArtifactSignature.ComputeTag(_signatureKey!, hash, _settings.SignatureTeamId, stream);
-    }
-
-    private bool VerifySignature(string hash, string tempFile, string? tag)
-    {
-        bool valid;
-        using (var stream = File.OpenRead(tempFile))
-        {
-            valid = ArtifactSignature.Verify(_signatureKey!, hash, _settings.SignatureTeamId, stream, tag);
-        }
-
-        if (!valid)
-        {
-            _log.Warning(
-                DiagnosticCodes.SignatureInvalid,
-                tag is null
-                    ? $"The remote artifact {hash} has no signature (x-artifact-tag) but signing is on; it was discarded and counts as a miss. Was it uploaded without the signature key?"
-                    : $"The remote artifact {hash} has a signature that does not match its content; it was discarded and counts as a miss. Check that every machine uses the same signature key and team id.");
-        }
-
-        return valid;
     }
 
     private static void TryDelete(string path)
