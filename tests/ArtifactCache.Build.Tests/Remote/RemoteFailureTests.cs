@@ -186,6 +186,22 @@ public class RemoteFailureTests : RemoteClientTestBase
     }
 
     [Fact]
+    public async Task Concurrent_failures_open_the_circuit_once()
+    {
+        await using var server = await FaultServer.StartAsync(Respond(503));
+        using var client = Client(Settings(server.Url) with { MaxRetries = 1, CircuitBreakerThreshold = 3 });
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            client.DownloadAsync($"h{i}", Path.Combine(TempDir, "out", $"{i}.bin"), CancellationToken.None)));
+
+        Assert.False(client.IsUsable);
+        Assert.Equal(1, Log.Count(DiagnosticCodes.RemoteCircuitOpen));
+        Assert.Equal(1, Log.Count(DiagnosticCodes.RemoteUnavailable));
+        Assert.Equal(RemoteOutcome.Skipped, (await client.DownloadAsync(Hash, Destination, CancellationToken.None)).Outcome);
+        AssertNoTempFiles();
+    }
+
+    [Fact]
     public async Task An_answer_between_failures_resets_the_streak()
     {
         var calls = 0;
