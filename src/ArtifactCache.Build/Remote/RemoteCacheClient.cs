@@ -202,6 +202,13 @@ public sealed class RemoteCacheClient : IDisposable
             return false;
         }
 
+        if (length > _settings.MaxArtifactBytes)
+        {
+            // Every reader applies the same limit, so such an upload would only cost bandwidth and storage.
+            _log.Warning(DiagnosticCodes.RemoteArtifactTooLarge, $"The artifact {hash} ({length} bytes) is larger than the {_settings.MaxArtifactBytes}-byte limit and was not uploaded. Raise ArtifactCacheMaxArtifactSize if it is expected.");
+            return false;
+        }
+
         try
         {
             var exchange = await SendAsync(

@@ -101,6 +101,17 @@ public class RemoteOperationsTests : RemoteClientTestBase
     }
 
     [Fact]
+    public async Task An_artifact_over_the_size_limit_is_not_uploaded()
+    {
+        await using var server = await FaultServer.StartAsync(Respond(200));
+        using var client = Client(Settings(server.Url) with { MaxArtifactBytes = Body.Length - 1 });
+
+        Assert.False(await client.UploadAsync(Hash, Source, 1, CancellationToken.None));
+        Assert.Equal([DiagnosticCodes.RemoteArtifactTooLarge], Log.WarningCodes);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
     public async Task A_read_only_remote_is_never_written()
     {
         await using var server = await FaultServer.StartAsync(Respond(200));
