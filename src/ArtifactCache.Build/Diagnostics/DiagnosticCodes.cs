@@ -21,6 +21,7 @@ public static class DiagnosticCodes
     public const string SignatureInvalid = "ACB2005";
     public const string RemoteCorruptDownload = "ACB2006";
     public const string RemoteUploadFailed = "ACB2007";
+    public const string RemoteArtifactTooLarge = "ACB2008";
 
     // Artifact format
     public const string ArchiveUnsafeEntry = "ACB3001";
