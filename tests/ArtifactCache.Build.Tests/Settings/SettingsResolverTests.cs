@@ -1,7 +1,7 @@
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 
-namespace ArtifactCache.Build.Tests.Configuration;
+namespace ArtifactCache.Build.Tests.Settings;
 
 public sealed class SettingsResolverTests
 {
