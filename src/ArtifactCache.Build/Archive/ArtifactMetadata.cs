@@ -1,0 +1,46 @@
+namespace ArtifactCache.Build.Archive;
+
+/// <summary>One named input of the key that produced the artifact (the key's manifest, kept to explain misses).</summary>
+public sealed record ArtifactInput(string Name, string Hash);
+
+/// <summary>A compiler diagnostic stored with the outputs, so a hit can replay it.</summary>
+public sealed record StoredDiagnostic(
+    string Severity,
+    string? Code,
+    string Message,
+    string? File,
+    int Line,
+    int Column,
+    int EndLine,
+    int EndColumn,
+    string? Subcategory,
+    string? HelpKeyword);
+
+/// <summary>One file in the artifact, with the length and SHA-256 every restore verifies.</summary>
+public sealed record ArtifactOutput(string Name, long Length, string Sha256);
+
+/// <summary>The metadata entry at the start of every artifact.</summary>
+public sealed record ArtifactMetadata(
+    int FormatVersion,
+    string ProducerVersion,
+    string Key,
+    IReadOnlyList<ArtifactInput> Inputs,
+    IReadOnlyList<StoredDiagnostic> Diagnostics,
+    long DurationMs,
+    IReadOnlyList<ArtifactOutput> Outputs);
+
+/// <summary>A file to put into an artifact: its name inside the artifact and where it is now.</summary>
+public sealed record ArtifactFile(string Name, string SourcePath);
+
+/// <summary>The size limits a restore enforces.</summary>
+public sealed record ArchiveLimits(long MaxArtifactBytes, long MaxEntryBytes, long MaxExpandedBytes)
+{
+    public static ArchiveLimits From(Configuration.CacheSettings settings) =>
+        new(settings.MaxArtifactBytes, settings.MaxEntryBytes, settings.MaxExpandedBytes);
+}
+
+/// <summary>What a restore did: on success the metadata and the files written; on failure the diagnostic code.</summary>
+public sealed record RestoreResult(bool Success, ArtifactMetadata? Metadata, IReadOnlyList<string> RestoredFiles, string? FailureCode)
+{
+    public static RestoreResult Failed(string code) => new(false, null, [], code);
+}
