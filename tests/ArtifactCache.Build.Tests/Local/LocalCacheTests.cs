@@ -1,0 +1,198 @@
+using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Tests.Archive;
+using ArtifactCache.Build.Tests.Infrastructure;
+
+namespace ArtifactCache.Build.Tests.Local;
+
+public sealed class LocalCacheTests : IDisposable
+{
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("acb-local-");
+
+    public void Dispose() => _scratch.Delete(recursive: true);
+
+    private static string Key(int i) => i.ToString("x64");
+
+    /// <summary>A real artifact of one file of the given size.</summary>
+    private string Artifact(string key, int size, byte seed = 1)
+    {
+        var content = Path.Combine(_scratch.FullName, $"content-{Guid.NewGuid():N}.bin");
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        File.WriteAllBytes(content, bytes);
+        var artifact = Path.Combine(_scratch.FullName, $"artifact-{Guid.NewGuid():N}.acb");
+        using (var stream = File.Create(artifact))
+        {
+            ArtifactWriter.Write(stream, key, [], [], 1, [new ArtifactFile("out", content)]);
+        }
+
+        return artifact;
+    }
+
+    [Fact]
+    public void Round_trip_gives_back_the_same_bytes()
+    {
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, new RecordingLog());
+        var artifact = Artifact(Key(1), 1000);
+
+        Assert.Null(cache.TryGet(Key(1)));
+        Assert.True(cache.TryPut(Key(1), artifact));
+        var entry = cache.TryGet(Key(1));
+
+        Assert.NotNull(entry);
+        Assert.Equal(File.ReadAllBytes(artifact), File.ReadAllBytes(entry));
+        Assert.Equal(1, cache.GetStats().Entries);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("ABCDEF0123456789ABCDEF")]
+    [InlineData("short")]
+    public void Keys_that_are_not_lowercase_hex_are_never_used_as_paths(string key)
+    {
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, new RecordingLog());
+        Assert.False(cache.TryPut(key, Artifact(Key(1), 10)));
+        Assert.Null(cache.TryGet(key));
+    }
+
+    [Fact]
+    public void A_truncated_entry_is_deleted_and_is_a_miss()
+    {
+        var log = new RecordingLog();
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, log);
+        cache.TryPut(Key(2), Artifact(Key(2), 5000));
+        var entry = cache.TryGet(Key(2))!;
+        var bytes = File.ReadAllBytes(entry);
+        File.WriteAllBytes(entry, bytes[..(bytes.Length / 2)]);
+
+        Assert.Null(cache.TryGet(Key(2)));
+        Assert.False(File.Exists(entry));
+        Assert.Equal([DiagnosticCodes.LocalEntryCorrupt], log.WarningCodes);
+    }
+
+    [Fact]
+    public void A_flipped_byte_is_caught_by_the_restore_and_invalidated()
+    {
+        var log = new RecordingLog();
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, log);
+        cache.TryPut(Key(3), Artifact(Key(3), 5000));
+        var entry = cache.TryGet(Key(3))!;
+        var bytes = File.ReadAllBytes(entry);
+        bytes[^10] ^= 0xFF;
+        File.WriteAllBytes(entry, bytes);
+
+        var result = ArtifactReader.Restore(entry, _ => Path.Combine(_scratch.FullName, "restored.dll"), ArtifactRoundTripTests.Generous, log);
+        Assert.False(result.Success);
+        cache.Invalidate(Key(3));
+
+        Assert.Null(cache.TryGet(Key(3)));
+        Assert.False(File.Exists(Path.Combine(_scratch.FullName, "restored.dll")));
+    }
+
+    [Fact]
+    public void An_unusable_folder_is_one_warning_and_never_an_exception()
+    {
+        // A file where the cache folder should be: works even when the tests run as root, where chmod does not stop writes.
+        var blocked = Path.Combine(_scratch.FullName, "blocked");
+        File.WriteAllText(blocked, "not a folder");
+        var log = new RecordingLog();
+        var cache = new LocalCache(blocked, 1 << 30, log);
+
+        Assert.False(cache.TryPut(Key(4), Artifact(Key(4), 10)));
+        Assert.False(cache.TryPut(Key(5), Artifact(Key(5), 10)));
+        Assert.Null(cache.TryGet(Key(4)));
+        cache.EvictIfNeeded();
+
+        Assert.Equal([DiagnosticCodes.LocalCacheUnusable], log.WarningCodes);
+        Assert.False(cache.IsUsable);
+    }
+
+    [Fact]
+    public void A_failed_write_is_a_coded_warning()
+    {
+        var log = new RecordingLog();
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, log);
+
+        Assert.False(cache.TryPut(Key(6), Path.Combine(_scratch.FullName, "does-not-exist.acb")));
+        Assert.Equal([DiagnosticCodes.LocalWriteFailed], log.WarningCodes);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_scratch.FullName, "cache"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Eviction_past_the_cap_removes_the_least_recently_used()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var directory = Path.Combine(_scratch.FullName, "cache");
+        var cache = new LocalCache(directory, 60_000, new RecordingLog(), time);
+        for (var i = 10; i < 16; i++)
+        {
+            cache.TryPut(Key(i), Artifact(Key(i), 15_000, (byte)i));
+            File.SetLastWriteTimeUtc(Path.Combine(directory, "v1", Key(i)[..2], Key(i) + ".acb"), time.GetUtcNow().UtcDateTime.AddHours(-10 + i - 10));
+        }
+
+        // Using the oldest entry makes it the most recently used.
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.NotNull(cache.TryGet(Key(10)));
+        cache.EvictIfNeeded();
+
+        var stats = cache.GetStats();
+        Assert.True(stats.Bytes <= 48_000, $"{stats.Bytes} bytes left");
+        Assert.NotNull(cache.TryGet(Key(10)));
+        Assert.NotNull(cache.TryGet(Key(15)));
+        Assert.Null(cache.TryGet(Key(11)));
+
+        // Within the eviction interval a second call does nothing, however full the cache.
+        for (var i = 20; i < 26; i++)
+        {
+            cache.TryPut(Key(i), Artifact(Key(i), 15_000, (byte)i));
+        }
+
+        cache.EvictIfNeeded();
+        Assert.True(cache.GetStats().Bytes > 60_000);
+    }
+
+    [Fact]
+    public void Many_threads_writing_and_reading_the_same_keys_never_see_a_partial_entry()
+    {
+        var log = new RecordingLog();
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, log);
+        var artifacts = Enumerable.Range(0, 4).Select(i => Artifact(Key(100 + i), 200_000, (byte)i)).ToArray();
+        var expected = artifacts.Select(File.ReadAllBytes).ToArray();
+
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, n =>
+        {
+            var i = n % 4;
+            if (n % 3 == 0)
+            {
+                Assert.True(cache.TryPut(Key(100 + i), artifacts[i]));
+            }
+            else if (cache.TryGet(Key(100 + i)) is { } entry)
+            {
+                byte[] bytes;
+                try
+                {
+                    bytes = File.ReadAllBytes(entry);
+                }
+                catch (IOException)
+                {
+                    return; // Replaced between TryGet and the read on Windows; a miss, never a wrong read.
+                }
+
+                Assert.Equal(expected[i], bytes);
+            }
+        });
+
+        Assert.DoesNotContain(DiagnosticCodes.LocalEntryCorrupt, log.WarningCodes);
+        Assert.DoesNotContain(DiagnosticCodes.LocalWriteFailed, log.WarningCodes);
+    }
+
+    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
+    {
+        private DateTimeOffset _now = now;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
