@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace ArtifactCache.Build.EndToEnd.Tests.Infrastructure;
+
+/// <summary>One line of the JSON Lines report the package writes per cached compilation.</summary>
+public sealed record ReportEntry(
+    string Project,
+    string? TargetFramework,
+    string? Configuration,
+    string Target,
+    string? Key,
+    string Result,
+    string? Source,
+    bool Stored,
+    string? Reason,
+    long DurationMs,
+    long? SavedMs,
+    int Files)
+{
+    public string ProjectName => Path.GetFileNameWithoutExtension(Project);
+
+    public bool IsHit => Result == "hit";
+}
+
+/// <summary>What one `dotnet` run did.</summary>
+public sealed record BuildRun(int ExitCode, string Output, IReadOnlyList<ReportEntry> Report)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    public IReadOnlyList<string> Hits => Report.Where(r => r.IsHit).Select(r => r.ProjectName).Order(StringComparer.Ordinal).ToList();
+
+    public IReadOnlyList<string> Misses => Report.Where(r => !r.IsHit).Select(r => r.ProjectName).Order(StringComparer.Ordinal).ToList();
+
+    public override string ToString() => $"exit {ExitCode}\n{string.Join("\n", Report)}\n--- output ---\n{Output}";
+}
+
+/// <summary>
+/// Runs the dotnet CLI out of process with a scrubbed environment (no CI, TURBO_* or ARTIFACTCACHE_* variables from
+/// the machine), no node reuse, its own local cache folder, and a report file it parses.
+/// </summary>
+public static class Dotnet
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+    private static readonly string[] ScrubbedPrefixes = ["TURBO_", "ARTIFACTCACHE_", "MSBUILD", "GITHUB_", "TF_BUILD", "GITLAB_", "BUILD_", "SYSTEM_", "VERCEL", "DOTNET_CLI_UI_LANGUAGE"];
+    private static readonly string[] ScrubbedNames = ["CI", "CONTINUOUS_INTEGRATION", "TEAMCITY_VERSION", "JENKINS_URL", "BUILDKITE", "CIRCLECI", "TRAVIS", "APPVEYOR", "ContinuousIntegrationBuild"];
+    private static int _reports;
+
+    public static BuildRun Run(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"acb-report-{Environment.ProcessId}-{Interlocked.Increment(ref _reports)}.jsonl");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.ArgumentList.Add("-nr:false");
+        start.ArgumentList.Add("-tl:off");
+        start.ArgumentList.Add("-p:ArtifactCacheReportFile=" + report);
+
+        foreach (var name in start.Environment.Keys.ToList())
+        {
+            if (ScrubbedNames.Contains(name, StringComparer.OrdinalIgnoreCase) ||
+                ScrubbedPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+            {
+                start.Environment.Remove(name);
+            }
+        }
+
+        start.Environment["ARTIFACTCACHE_LOCAL_DIRECTORY"] = cacheDirectory;
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        start.Environment["UseSharedCompilation"] = "false";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(Limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} ran past {Limit}:\n{output}");
+        }
+
+        process.WaitForExit();
+        var entries = new List<ReportEntry>();
+        if (File.Exists(report))
+        {
+            var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true };
+            entries.AddRange(File.ReadAllLines(report).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ReportEntry>(l, options)!));
+            File.Delete(report);
+        }
+
+        lock (output)
+        {
+            return new BuildRun(process.ExitCode, output.ToString(), entries);
+        }
+    }
+}
