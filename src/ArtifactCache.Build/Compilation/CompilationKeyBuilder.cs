@@ -95,6 +95,12 @@ public sealed class CompilationKeyBuilder
 
     private string HashContent(string path, string? root, KeyContext context, string? assemblyInfo, CompilerCommandLine commandLine)
     {
+        // A reference built in this repository carries the commit it was built at; its dependents must not care.
+        if (context.SourceRevisionId is not null && root is not null && IsUnder(path, root) && IsReference(path, commandLine))
+        {
+            return File.Exists(path) ? _hasher.Hash(path, StampNeutralHash.Hash) ?? MissingFile : MissingFile;
+        }
+
         if (NeedsTextNormalisation(path, assemblyInfo, commandLine, root))
         {
             if (!File.Exists(path))
@@ -122,6 +128,9 @@ public sealed class CompilationKeyBuilder
             a.Path is not null && string.Equals(a.Path, path, PathComparison) &&
             (a.Switch == "sourcelink" || (root is not null && a.Switch == "analyzerconfig" && IsUnder(path, root))));
     }
+
+    private static bool IsReference(string path, CompilerCommandLine commandLine) =>
+        commandLine.Arguments.Any(a => a.Switch is "reference" or "r" && a.Path is not null && string.Equals(a.Path, path, PathComparison));
 
     private static string NormalisePath(string fullPath, string? root, bool locationFree)
     {

@@ -16,8 +16,15 @@ public sealed class FileHasher
         new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
 
     /// <summary>The lowercase hex SHA-256 of the file, or null when it does not exist.</summary>
-    public string? Hash(string fullPath)
+    public string? Hash(string fullPath) => Hash(fullPath, null);
+
+    /// <summary>
+    /// The file's hash by <paramref name="hashFile"/> (plain SHA-256 when null), remembered per path, length, time stamp
+    /// and hash kind; null when the file does not exist.
+    /// </summary>
+    public string? Hash(string fullPath, Func<string, string>? hashFile)
     {
+        var cacheKey = hashFile is null ? fullPath : "stamp-neutral:" + fullPath;
         var info = new FileInfo(fullPath);
         if (!info.Exists)
         {
@@ -26,18 +33,23 @@ public sealed class FileHasher
 
         var length = info.Length;
         var ticks = info.LastWriteTimeUtc.Ticks;
-        if (_known.TryGetValue(fullPath, out var known) && known.Length == length && known.Ticks == ticks)
+        if (_known.TryGetValue(cacheKey, out var known) && known.Length == length && known.Ticks == ticks)
         {
             return known.Hash;
         }
 
         string hash;
-        using (var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan))
+        if (hashFile is not null)
         {
+            hash = hashFile(fullPath);
+        }
+        else
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
             hash = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
         }
 
-        _known[fullPath] = (length, ticks, hash);
+        _known[cacheKey] = (length, ticks, hash);
         return hash;
     }
 
