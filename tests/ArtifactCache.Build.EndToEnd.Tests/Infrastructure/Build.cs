@@ -62,9 +62,13 @@ public static class Dotnet
             start.ArgumentList.Add(argument);
         }
 
-        start.ArgumentList.Add("-nr:false");
-        start.ArgumentList.Add("-tl:off");
-        start.ArgumentList.Add("-p:ArtifactCacheReportFile=" + report);
+        // Commands that run MSBuild get no node reuse, the classic logger, and the report file.
+        if (start.ArgumentList.FirstOrDefault() is not ("new" or "sln"))
+        {
+            start.ArgumentList.Add("-nr:false");
+            start.ArgumentList.Add("-tl:off");
+            start.ArgumentList.Add("-p:ArtifactCacheReportFile=" + report);
+        }
 
         foreach (var name in start.Environment.Keys.ToList())
         {
