@@ -187,6 +187,46 @@ public sealed class LocalCacheTests : IDisposable
         Assert.DoesNotContain(DiagnosticCodes.LocalWriteFailed, log.WarningCodes);
     }
 
+    [Fact]
+    public void Two_processes_putting_and_getting_the_same_keys_only_ever_see_correct_bytes()
+    {
+        var sources = Path.Combine(_scratch.FullName, "sources");
+        Directory.CreateDirectory(sources);
+        var keys = Enumerable.Range(0, 6).Select(i => Key(200 + i)).ToArray();
+        foreach (var (key, i) in keys.Select((k, i) => (k, i)))
+        {
+            File.Move(Artifact(key, 50_000 + (i * 7_000), (byte)i), Path.Combine(sources, key + ".acb"));
+        }
+
+        var expected = keys.ToDictionary(k => k, k => File.ReadAllBytes(Path.Combine(sources, k + ".acb")));
+        var directory = Path.Combine(_scratch.FullName, "shared-cache");
+        var cap = expected.Values.Sum(b => (long)b.Length) / 2;
+
+        // Two OS processes on one folder, one of them evicting down to half of what they write.
+        var writers = new[] { 1, 2 }.Select(seed => CacheWriterProcess.Start(directory, sources, 400, seed, cap)).ToList();
+        var results = writers.Select(w => w.WaitForExit()).ToList();
+
+        foreach (var (exitCode, output) in results)
+        {
+            Assert.True(exitCode == 0, output);
+            Assert.Contains("warnings=0", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("hits=0 ", output, StringComparison.Ordinal);
+        }
+
+        var log = new RecordingLog();
+        var cache = new LocalCache(directory, long.MaxValue, log);
+        foreach (var (key, bytes) in expected)
+        {
+            if (cache.TryGet(key) is { } entry)
+            {
+                Assert.Equal(bytes, File.ReadAllBytes(entry));
+            }
+        }
+
+        Assert.Empty(log.WarningCodes);
+        Assert.Empty(Directory.GetFiles(directory, "*.tmp", SearchOption.AllDirectories));
+    }
+
     private sealed class ManualTime(DateTimeOffset now) : TimeProvider
     {
         private DateTimeOffset _now = now;
