@@ -1,20 +1,9 @@
+using ArtifactCache.Build.Diagnostics;
+
 namespace ArtifactCache.Build.Archive;
 
 /// <summary>One named input of the key that produced the artifact (the key's manifest, kept to explain misses).</summary>
 public sealed record ArtifactInput(string Name, string Hash);
-
-/// <summary>A compiler diagnostic stored with the outputs, so a hit can replay it.</summary>
-public sealed record StoredDiagnostic(
-    string Severity,
-    string? Code,
-    string Message,
-    string? File,
-    int Line,
-    int Column,
-    int EndLine,
-    int EndColumn,
-    string? Subcategory,
-    string? HelpKeyword);
 
 /// <summary>One file in the artifact, with the length and SHA-256 every restore verifies.</summary>
 public sealed record ArtifactOutput(string Name, long Length, string Sha256);
@@ -25,7 +14,7 @@ public sealed record ArtifactMetadata(
     string ProducerVersion,
     string Key,
     IReadOnlyList<ArtifactInput> Inputs,
-    IReadOnlyList<StoredDiagnostic> Diagnostics,
+    IReadOnlyList<ToolDiagnostic> Diagnostics,
     long DurationMs,
     IReadOnlyList<ArtifactOutput> Outputs);
 

@@ -26,7 +26,7 @@ public static class ArtifactReader
                 return null;
             }
 
-            using var compressed = new BrotliStream(payload, CompressionMode.Decompress);
+            using var compressed = new BrotliStream(payload.Stream, CompressionMode.Decompress);
             using var tar = new TarReader(compressed);
             return ReadMetadataEntry(tar, failure);
         }
@@ -99,7 +99,7 @@ public static class ArtifactReader
             return null;
         }
 
-        using (var compressed = new BrotliStream(payload, CompressionMode.Decompress, leaveOpen: true))
+        using (var compressed = new BrotliStream(payload.Stream, CompressionMode.Decompress, leaveOpen: true))
         using (var tar = new TarReader(compressed))
         {
             var metadata = ReadMetadataEntry(tar, failure);
@@ -183,8 +183,8 @@ public static class ArtifactReader
             }
 
             // Read whatever the decompressor left, so the payload hash covers every byte.
-            payload.CopyTo(Stream.Null);
-            if (payload.BytesRead != payload.Expected || !payload.GetHash().AsSpan().SequenceEqual(payload.ExpectedHash))
+            payload.Stream.CopyTo(Stream.Null);
+            if (!payload.IsWhole)
             {
                 return failure.Set(DiagnosticCodes.ArchiveCorrupt, "its content does not match its checksum");
             }
@@ -226,7 +226,7 @@ public static class ArtifactReader
                 return null;
             }
 
-            return new VerifiedPayload(file, length, sha);
+            return new VerifiedPayload(new HashingStream(file, length, ownsInner: true), length, sha);
         }
         catch
         {
@@ -306,57 +306,12 @@ public static class ArtifactReader
         }
     }
 
-    /// <summary>The artifact's payload, hashed and counted as it is read.</summary>
-    private sealed class VerifiedPayload(FileStream file, long expected, byte[] expectedHash) : Stream
+    /// <summary>The artifact's payload, hashed and counted as it is read, and what its header promised.</summary>
+    private sealed record VerifiedPayload(HashingStream Stream, long Expected, byte[] ExpectedHash) : IDisposable
     {
-        private readonly HashingStream _inner = new(file, expected);
+        public bool IsWhole => Stream.BytesRead == Expected && Stream.GetHash().AsSpan().SequenceEqual(ExpectedHash);
 
-        public long Expected => expected;
-
-        public byte[] ExpectedHash => expectedHash;
-
-        public long BytesRead => _inner.BytesRead;
-
-        public byte[] GetHash() => _inner.GetHash();
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => _inner.BytesRead;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-
-        public override int Read(Span<byte> buffer) => _inner.Read(buffer);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-                file.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        public void Dispose() => Stream.Dispose();
     }
 
     /// <summary>Records the first failure and raises its one coded warning.</summary>

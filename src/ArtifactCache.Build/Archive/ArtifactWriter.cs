@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ArtifactCache.Build.Diagnostics;
 
 namespace ArtifactCache.Build.Archive;
 
@@ -16,7 +17,7 @@ public static class ArtifactWriter
         Stream destination,
         string key,
         IReadOnlyList<ArtifactInput> inputs,
-        IReadOnlyList<StoredDiagnostic> diagnostics,
+        IReadOnlyList<ToolDiagnostic> diagnostics,
         long durationMs,
         IReadOnlyList<ArtifactFile> files)
     {

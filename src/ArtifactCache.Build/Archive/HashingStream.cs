@@ -11,11 +11,13 @@ internal sealed class HashingStream : Stream
     private readonly Stream _inner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly long _limit;
+    private readonly bool _ownsInner;
 
-    public HashingStream(Stream inner, long limit)
+    public HashingStream(Stream inner, long limit, bool ownsInner = false)
     {
         _inner = inner;
         _limit = limit;
+        _ownsInner = ownsInner;
     }
 
     public long BytesRead { get; private set; }
@@ -67,6 +69,10 @@ internal sealed class HashingStream : Stream
         if (disposing)
         {
             _hash.Dispose();
+            if (_ownsInner)
+            {
+                _inner.Dispose();
+            }
         }
 
         base.Dispose(disposing);

@@ -26,7 +26,7 @@ public sealed record CompilationOutcome
     public IReadOnlyList<KeyInput> Inputs { get; init; } = [];
 
     /// <summary>The compiler's diagnostics, from this run or replayed from the artifact, with local paths.</summary>
-    public IReadOnlyList<CompilerDiagnostic> Diagnostics { get; init; } = [];
+    public IReadOnlyList<ToolDiagnostic> Diagnostics { get; init; } = [];
 
     /// <summary>Lines the compiler printed that are not diagnostics.</summary>
     public IReadOnlyList<string> OtherOutput { get; init; } = [];
@@ -299,13 +299,11 @@ public sealed class CachedCompilation
     }
 
     // Diagnostics are stored with the repository root replaced, and replayed with this checkout's root.
-    private static StoredDiagnostic ToStored(CompilerDiagnostic diagnostic, string? root) =>
-        new(diagnostic.Severity, diagnostic.Code, diagnostic.Message, MapFile(diagnostic.File, root, toStored: true),
-            diagnostic.Line, diagnostic.Column, diagnostic.EndLine, diagnostic.EndColumn, null, null);
+    private static ToolDiagnostic ToStored(ToolDiagnostic diagnostic, string? root) =>
+        diagnostic with { File = MapFile(diagnostic.File, root, toStored: true) };
 
-    private static CompilerDiagnostic FromStored(StoredDiagnostic diagnostic, string? root) =>
-        new(diagnostic.Severity, diagnostic.Code, diagnostic.Message, MapFile(diagnostic.File, root, toStored: false),
-            diagnostic.Line, diagnostic.Column, diagnostic.EndLine, diagnostic.EndColumn);
+    private static ToolDiagnostic FromStored(ToolDiagnostic diagnostic, string? root) =>
+        diagnostic with { File = MapFile(diagnostic.File, root, toStored: false) };
 
     private const string RootToken = "{root}";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using ArtifactCache.Build.Diagnostics;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -23,7 +24,7 @@ public sealed record CompilerInvocation
 }
 
 /// <summary>What a compiler run gave: its exit code, its diagnostics and any other lines it printed.</summary>
-public sealed record CompilerResult(int ExitCode, IReadOnlyList<CompilerDiagnostic> Diagnostics, IReadOnlyList<string> OtherOutput, TimeSpan Duration)
+public sealed record CompilerResult(int ExitCode, IReadOnlyList<ToolDiagnostic> Diagnostics, IReadOnlyList<string> OtherOutput, TimeSpan Duration)
 {
     public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
 }
@@ -84,7 +85,7 @@ public static class CompilerRunner
                 }
             }
 
-            var diagnostics = new List<CompilerDiagnostic>();
+            var diagnostics = new List<ToolDiagnostic>();
             var other = new List<string>();
             var gate = new object();
             void OnLine(string? line)

@@ -21,7 +21,7 @@ public sealed class ArtifactRoundTripTests : IDisposable
         var files = new[] { "System.Private.CoreLib.dll", "System.Runtime.dll", "System.Linq.dll" }
             .Select((name, i) => new ArtifactFile(i == 0 ? "out" : $"extra/{name}", Path.Combine(runtime, name)))
             .ToList();
-        var diagnostics = new List<StoredDiagnostic> { new("warning", "CS0168", "unused", "{root}/A.cs", 6, 51, 0, 0, null, null) };
+        var diagnostics = new List<ToolDiagnostic> { new("warning", "CS0168", "unused", "{root}/A.cs", 6, 51, 0, 0) };
         var artifact = Scratch("a.acb");
         using (var stream = File.Create(artifact))
         {

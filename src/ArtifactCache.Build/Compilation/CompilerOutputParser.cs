@@ -1,23 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ArtifactCache.Build.Diagnostics;
 
 namespace ArtifactCache.Build.Compilation;
-
-/// <summary>A warning or error the compiler printed, in MSBuild's canonical form, so it can be logged and replayed.</summary>
-public sealed record CompilerDiagnostic(
-    string Severity,
-    string? Code,
-    string Message,
-    string? File,
-    int Line,
-    int Column,
-    int EndLine,
-    int EndColumn)
-{
-    public bool IsError => Severity == "error";
-
-    public bool IsWarning => Severity == "warning";
-}
 
 /// <summary>Reads the compiler's output lines: <c>file(line,col[,endLine,endCol]): warning CS0168: message</c>.</summary>
 public static partial class CompilerOutputParser
@@ -28,7 +13,7 @@ public static partial class CompilerOutputParser
     private static partial Regex CanonicalLine();
 
     /// <summary>The diagnostic in a line of compiler output, or null for any other line.</summary>
-    public static CompilerDiagnostic? Parse(string line)
+    public static ToolDiagnostic? Parse(string line)
     {
         var match = CanonicalLine().Match(line);
         if (!match.Success)
@@ -39,7 +24,7 @@ public static partial class CompilerOutputParser
         var origin = match.Groups["origin"].Value.Trim();
         // "CSC : warning CS8032: ..." names the tool, not a file.
         var file = origin.Length == 0 || string.Equals(origin, "CSC", StringComparison.OrdinalIgnoreCase) ? null : origin;
-        return new CompilerDiagnostic(
+        return new ToolDiagnostic(
             match.Groups["sev"].Value,
             match.Groups["code"].Value,
             match.Groups["msg"].Value,
