@@ -6,8 +6,8 @@ namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
 /// Hashes a reference assembly built in this repository with its per-commit stamps neutralised: the
-/// <c>+&lt;commit&gt;</c> suffix Source Link puts into <c>AssemblyInformationalVersion</c>, and the two values a
-/// deterministic compiler derives from the whole content, the module version id (MVID) and the PE time stamp.
+/// <c>+&lt;commit&gt;</c> suffix Source Link puts into <c>AssemblyInformationalVersion</c>, and the values derived from
+/// the whole content: the module version id (MVID), the PE time stamp and checksum, and a strong-name signature.
 /// Without this, a new commit would change every project's reference assembly and so every dependent's key, though
 /// nothing a dependent compiles against changed. Used only outside strict mode (see README, "Across commits").
 /// </summary>
@@ -33,10 +33,19 @@ internal static class StampNeutralHash
                 return;
             }
 
-            var timeStampOffset = pe.PEHeaders.CoffHeaderStartOffset + 4;
+            var headers = pe.PEHeaders;
             var metadata = pe.GetMetadataReader();
             var mvid = metadata.GetGuid(metadata.GetModuleDefinition().Mvid).ToByteArray();
-            Array.Clear(bytes, timeStampOffset, 4);
+            Array.Clear(bytes, headers.CoffHeaderStartOffset + 4, 4);
+            // The PE checksum and a strong-name signature are computed over everything else.
+            Array.Clear(bytes, headers.PEHeaderStartOffset + 64, 4);
+            var signature = headers.CorHeader?.StrongNameSignatureDirectory ?? default;
+            if (signature.Size > 0 && headers.TryGetDirectoryOffset(signature, out var signatureOffset) &&
+                signatureOffset >= 0 && signatureOffset + signature.Size <= bytes.Length)
+            {
+                Array.Clear(bytes, signatureOffset, signature.Size);
+            }
+
             // The MVID appears in the #GUID heap and again in the debug directory's data.
             for (var at = bytes.AsSpan().IndexOf(mvid); at >= 0; at = bytes.AsSpan().IndexOf(mvid))
             {

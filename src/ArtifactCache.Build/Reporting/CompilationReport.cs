@@ -32,12 +32,7 @@ public static class CompilationReport
             return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}";
         }
 
-        var why = outcome.Changes switch
-        {
-            null => outcome.Key is null ? "" : ": never built on this machine before",
-            { Count: 0 } => ": same inputs as the last build here, but not in any cache",
-            var changes => $": {changes.Count} input{(changes.Count == 1 ? "" : "s")} changed since the last build: {KeyDiff.Summarise(changes, 5)}",
-        };
+        var why = Explanation(outcome) is { } explanation ? ": " + explanation : "";
 
         if (outcome.Stored)
         {
@@ -46,6 +41,16 @@ public static class CompilationReport
 
         return $"ArtifactCache: {project.Display} miss{why}; not stored: {outcome.Reason ?? "unknown reason"} ({time})";
     }
+
+    /// <summary>Why a miss missed, from the project's key history; null on a hit or when no key was made.</summary>
+    public static string? Explanation(CompilationOutcome outcome) => outcome.IsHit || outcome.Key is null
+        ? null
+        : outcome.Changes switch
+        {
+            null => "no earlier build of this project is recorded on this machine",
+            { Count: 0 } => "same inputs as the last build here, but in no cache",
+            var changes => $"{changes.Count} input{(changes.Count == 1 ? "" : "s")} changed since the last build: {KeyDiff.Summarise(changes, 5)}",
+        };
 
     public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp)
     {
@@ -63,6 +68,7 @@ public static class CompilationReport
             WriteNullable(json, "source", outcome.Source is null ? null : SourceName(outcome.Source));
             json.WriteBoolean("stored", outcome.Stored);
             WriteNullable(json, "reason", outcome.Reason);
+            WriteNullable(json, "explanation", Explanation(outcome));
             json.WriteNumber("durationMs", (long)outcome.Duration.TotalMilliseconds);
             if (outcome.SavedMs is { } saved)
             {
