@@ -32,6 +32,7 @@ public sealed class ArtifactStore : IDisposable
     private readonly LocalCache? _local;
     private readonly RemoteCacheClient? _remote;
     private readonly Lazy<bool> _remoteReady;
+    private readonly string _sessionId = Guid.NewGuid().ToString();
 
     public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote)
     {
@@ -67,6 +68,13 @@ public sealed class ArtifactStore : IDisposable
     }
 
     public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken)
+    {
+        var fetched = Fetch(key, cancellationToken);
+        RecordEvent(key, fetched, cancellationToken);
+        return fetched;
+    }
+
+    private FetchedArtifact? Fetch(string key, CancellationToken cancellationToken)
     {
         if (_local is not null && _local.TryGet(key) is { } localPath)
         {
@@ -136,6 +144,19 @@ public sealed class ArtifactStore : IDisposable
 
         _local?.EvictIfNeeded();
         return new StoreOutcome(local, remote, reason);
+    }
+
+    // Usage events (POST /v8/artifacts/events), only when ArtifactCacheRemoteEvents is on; one per lookup, like turbo.
+    private void RecordEvent(string key, FetchedArtifact? fetched, CancellationToken cancellationToken)
+    {
+        if (!_settings.SendEvents || !RemoteUsable())
+        {
+            return;
+        }
+
+        var remote = fetched?.Source == CacheSource.Remote || (fetched is null && _settings.RemoteCanRead);
+        var cacheEvent = new CacheEvent(_sessionId, Hit: fetched is not null, Remote: remote, key, fetched?.TaskDurationMs);
+        _remote!.RecordEventsAsync([cacheEvent], cancellationToken).GetAwaiter().GetResult();
     }
 
     private bool RemoteUsable() => _remote is not null && _remoteReady.Value && _remote.IsUsable;

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Caching;
+using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Remote;
+using ArtifactCache.Build.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace ArtifactCache.Build.Tests.Caching;
+
+/// <summary>The layering: local first, then remote; a remote hit fills the local cache; stores go to both unless read-only.</summary>
+public sealed class ArtifactStoreTests : IAsyncLifetime
+{
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("acb-store-");
+    private readonly ConcurrentDictionary<string, byte[]> _remoteEntries = new();
+    private FaultServer _server = null!;
+
+    public async Task InitializeAsync() =>
+        _server = await FaultServer.StartAsync(async context =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            if (path == "/v8/artifacts/status")
+            {
+                await context.Response.WriteAsJsonAsync(new { status = "enabled" });
+                return;
+            }
+
+            var key = path["/v8/artifacts/".Length..];
+            if (context.Request.Method == "PUT")
+            {
+                // The fault server has already read the body into its record of the request.
+                _remoteEntries[key] = _server.Requests.Last(r => r.Method == "PUT" && r.Path == path).Body;
+                context.Response.StatusCode = 202;
+            }
+            else if (context.Request.Method == "GET" && _remoteEntries.TryGetValue(key, out var bytes))
+            {
+                context.Response.ContentLength = bytes.Length;
+                await context.Response.Body.WriteAsync(bytes);
+            }
+            else
+            {
+                context.Response.StatusCode = path.EndsWith("/events", StringComparison.Ordinal) ? 200 : 404;
+            }
+        });
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _scratch.Delete(recursive: true);
+    }
+
+    private static string Key(int i) => i.ToString("x64");
+
+    private string Artifact(string key)
+    {
+        var content = Path.Combine(_scratch.FullName, Guid.NewGuid().ToString("N"));
+        File.WriteAllBytes(content, [1, 2, 3]);
+        var artifact = content + ".acb";
+        using (var stream = File.Create(artifact))
+        {
+            ArtifactWriter.Write(stream, key, [], [], 1, [new ArtifactFile("out", content)]);
+        }
+
+        return artifact;
+    }
+
+    private (ArtifactStore Store, LocalCache Local) Store(string name, RemoteMode mode = RemoteMode.ReadWrite, bool events = false)
+    {
+        var log = new RecordingLog();
+        var settings = new CacheSettings
+        {
+            LocalDirectory = Path.Combine(_scratch.FullName, name),
+            RemoteUrl = _server.Url,
+            RemoteMode = mode,
+            Token = "token",
+            TeamSlug = "team",
+            SendEvents = events,
+            RequestTimeout = TimeSpan.FromSeconds(5),
+        };
+        var local = new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log);
+        return (new ArtifactStore(settings, local, new RemoteCacheClient(settings, log)), local);
+    }
+
+    [Fact]
+    public void A_store_goes_to_both_and_a_remote_hit_fills_the_other_machines_local_cache()
+    {
+        var (machineA, _) = Store("a");
+        var stored = machineA.Store(Key(1), Artifact(Key(1)), 100, CancellationToken.None);
+        Assert.True(stored.Local);
+        Assert.True(stored.Remote);
+        Assert.True(_remoteEntries.ContainsKey(Key(1)));
+
+        var (machineB, localB) = Store("b");
+        var first = machineB.TryFetch(Key(1), CancellationToken.None);
+        Assert.NotNull(first);
+        Assert.Equal(CacheSource.Remote, first.Source);
+        machineB.Release(first);
+        Assert.NotNull(localB.TryGet(Key(1)));
+
+        var second = machineB.TryFetch(Key(1), CancellationToken.None);
+        Assert.Equal(CacheSource.Local, second!.Source);
+        Assert.Null(machineB.TryFetch(Key(2), CancellationToken.None));
+    }
+
+    [Fact]
+    public void A_read_only_remote_is_read_but_never_written()
+    {
+        _remoteEntries[Key(3)] = File.ReadAllBytes(Artifact(Key(3)));
+        var (store, _) = Store("ro", RemoteMode.ReadOnly);
+
+        Assert.Equal(CacheSource.Remote, store.TryFetch(Key(3), CancellationToken.None)!.Source);
+        var stored = store.Store(Key(4), Artifact(Key(4)), 1, CancellationToken.None);
+
+        Assert.True(stored.Local);
+        Assert.False(stored.Remote);
+        Assert.DoesNotContain(_server.Requests, r => r.Method == "PUT");
+    }
+
+    [Fact]
+    public void Usage_events_are_sent_only_when_enabled()
+    {
+        var (quiet, _) = Store("quiet");
+        quiet.TryFetch(Key(5), CancellationToken.None);
+        Assert.DoesNotContain(_server.Requests, r => r.Path.EndsWith("/events", StringComparison.Ordinal));
+
+        var (chatty, _) = Store("chatty", events: true);
+        chatty.TryFetch(Key(5), CancellationToken.None);
+        var posted = Assert.Single(_server.Requests, r => r.Path.EndsWith("/events", StringComparison.Ordinal));
+        var body = System.Text.Encoding.UTF8.GetString(posted.Body);
+        Assert.Contains("\"MISS\"", body, StringComparison.Ordinal);
+        Assert.Contains(Key(5), body, StringComparison.Ordinal);
+    }
+}
