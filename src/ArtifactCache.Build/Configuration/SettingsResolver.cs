@@ -225,7 +225,8 @@ public sealed class SettingsResolver
         return fallback;
     }
 
-    internal static bool TryParseSize(string text, out long bytes)
+    /// <summary>Reads a size in bytes with an optional KB/MB/GB suffix (powers of 1024).</summary>
+    public static bool TryParseSize(string text, out long bytes)
     {
         bytes = 0;
         var trimmed = text.Trim().ToUpperInvariant();

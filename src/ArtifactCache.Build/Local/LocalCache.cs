@@ -176,17 +176,21 @@ public sealed class LocalCache
             }
         }
 
+        if (Entries().Sum(e => e.Length) > _maxBytes)
+        {
+            TrimTo(_maxBytes / 10 * 8);
+        }
+    }
+
+    /// <summary>Deletes least recently used entries until at most <paramref name="targetBytes"/> remain; returns how many it deleted.</summary>
+    public int TrimTo(long targetBytes)
+    {
         var entries = Entries().OrderBy(e => e.LastWriteTimeUtc).ToList();
         var total = entries.Sum(e => e.Length);
-        if (total <= _maxBytes)
-        {
-            return;
-        }
-
-        var target = _maxBytes / 10 * 8;
+        var deleted = 0;
         foreach (var entry in entries)
         {
-            if (total <= target)
+            if (total <= targetBytes)
             {
                 break;
             }
@@ -194,8 +198,11 @@ public sealed class LocalCache
             if (TryDelete(entry.FullName))
             {
                 total -= entry.Length;
+                deleted++;
             }
         }
+
+        return deleted;
     }
 
     private IEnumerable<FileInfo> Entries() =>

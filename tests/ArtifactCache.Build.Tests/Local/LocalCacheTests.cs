@@ -153,6 +153,25 @@ public sealed class LocalCacheTests : IDisposable
     }
 
     [Fact]
+    public void Trimming_keeps_the_most_recently_used_within_the_size()
+    {
+        var directory = Path.Combine(_scratch.FullName, "cache");
+        var cache = new LocalCache(directory, 1 << 30, new RecordingLog());
+        for (var i = 30; i < 34; i++)
+        {
+            cache.TryPut(Key(i), Artifact(Key(i), 10_000, (byte)i));
+            File.SetLastWriteTimeUtc(cache.EntryPath(Key(i)), DateTime.UtcNow.AddHours(i - 40));
+        }
+
+        var entry = new FileInfo(cache.EntryPath(Key(33))).Length;
+        Assert.Equal(2, cache.TrimTo(entry * 2));
+        Assert.Null(cache.TryGet(Key(30)));
+        Assert.Null(cache.TryGet(Key(31)));
+        Assert.NotNull(cache.TryGet(Key(32)));
+        Assert.NotNull(cache.TryGet(Key(33)));
+    }
+
+    [Fact]
     public void Many_threads_writing_and_reading_the_same_keys_never_see_a_partial_entry()
     {
         var log = new RecordingLog();
