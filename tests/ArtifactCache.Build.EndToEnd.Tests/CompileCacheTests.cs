@@ -219,6 +219,11 @@ public sealed class CompileCacheTests : IDisposable
         Assert.True(optedOut.Succeeded, optedOut.ToString());
         Assert.Empty(optedOut.Report);
         Assert.True(File.Exists(Path.Combine(a, "Core", "bin", "Debug", SampleSolution.Tfm, "Core.dll")));
+
+        var switchedOff = Dotnet.Run(Path.Combine(a, "Core"), Cache, ["build", "--no-incremental"], new Dictionary<string, string> { ["ARTIFACTCACHE_ENABLED"] = "false" });
+        Assert.True(switchedOff.Succeeded, switchedOff.ToString());
+        Assert.Empty(switchedOff.Report);
+        Assert.False(Directory.Exists(Path.Combine(Cache, "v1")), "nothing may be stored when the cache is off");
     }
 
     [Fact]

@@ -85,6 +85,11 @@ public sealed class CachedCompilation
     {
         var stopwatch = Stopwatch.StartNew();
         var commandLine = request.CommandLine;
+        if (!_settings.Enabled)
+        {
+            return Compile(request, null, "the cache is switched off (ArtifactCacheEnabled)", stopwatch, cancellationToken);
+        }
+
         if (commandLine.UnsupportedReason is { } unsupported)
         {
             return Compile(request, null, "not cacheable: " + unsupported, stopwatch, cancellationToken);
