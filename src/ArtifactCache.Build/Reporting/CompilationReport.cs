@@ -52,6 +52,29 @@ public static class CompilationReport
             var changes => $"{changes.Count} input{(changes.Count == 1 ? "" : "s")} changed since the last build: {KeyDiff.Summarise(changes, 5)}",
         };
 
+    /// <summary>The full story of a miss: the key, and every input that changed, or the whole manifest when none was recorded.</summary>
+    public static string ExplanationFile(ProjectIdentity project, CompilationOutcome outcome)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"{project.ProjectPath} ({project.TargetFramework}, {project.Configuration}): {outcome.Result}, key {outcome.Key}");
+        text.AppendLine(Explanation(outcome));
+        foreach (var change in outcome.Changes ?? [])
+        {
+            text.AppendLine($"  {change.Change,-8} {change.Input}");
+        }
+
+        if (outcome.Changes is null)
+        {
+            text.AppendLine("Inputs of this key:");
+            foreach (var input in outcome.Inputs)
+            {
+                text.AppendLine($"  {input.Name} {input.Hash}");
+            }
+        }
+
+        return text.ToString();
+    }
+
     public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp)
     {
         using var buffer = new MemoryStream();

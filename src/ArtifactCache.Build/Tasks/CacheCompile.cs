@@ -50,6 +50,12 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     public string? ReportFile { get; set; }
 
+    /// <summary>ArtifactCacheExplain: write each miss's full manifest diff to a file beside the report (or in obj/).</summary>
+    public bool Explain { get; set; }
+
+    /// <summary>Where explanation files go when there is no report file.</summary>
+    public string? IntermediateDirectory { get; set; }
+
     public void Cancel() => _cancel.Cancel();
 
     public override bool Execute()
@@ -89,6 +95,11 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             }
 
             WriteReport(project, outcome, log);
+            if (Explain && !outcome.IsHit && outcome.Key is not null)
+            {
+                WriteExplanation(project, outcome, log);
+            }
+
             return outcome.Succeeded && !Log.HasLoggedErrors;
         }
         catch (OperationCanceledException)
@@ -202,6 +213,24 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile} ({e.Message}).");
+        }
+    }
+
+    private void WriteExplanation(ProjectIdentity project, CompilationOutcome outcome, ICacheLog log)
+    {
+        var folder = !string.IsNullOrWhiteSpace(ReportFile)
+            ? Path.GetDirectoryName(Path.GetFullPath(ReportFile))!
+            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ProjectPath))!, IntermediateDirectory ?? "obj"));
+        var file = Path.Combine(folder, $"{project.Name}.{project.TargetFramework ?? "any"}.{project.Configuration ?? "any"}.artifactcache-explain.txt");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(file, CompilationReport.ExplanationFile(project, outcome));
+            Log.LogMessage(MessageImportance.High, $"ArtifactCache: explanation of the miss written to {file}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not write the explanation file {file} ({e.Message}).");
         }
     }
 

@@ -15,6 +15,7 @@ public sealed record ReportEntry(
     string? Source,
     bool Stored,
     string? Reason,
+    string? Explanation,
     long DurationMs,
     long? SavedMs,
     int Files)
