@@ -5,9 +5,10 @@ using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Reporting;
 using ArtifactCache.Tool;
 
-// artifactcache: doctor | stats | prune | explain. Exit codes: 0 fine, 1 a problem was found, 2 bad input.
+// artifactcache: doctor | summary | stats | prune | explain. Exit codes: 0 fine, 1 a problem was found, 2 bad input.
 var json = new Option<bool>("--json") { Description = "Write machine-readable JSON to standard output.", Recursive = true };
 var root = new RootCommand("Checks and maintains an ArtifactCache.Build setup.") { json };
 
@@ -107,7 +108,42 @@ explain.SetAction(parse =>
     return changes.Count == 0 ? 0 : 1;
 });
 
+var reports = new Argument<FileInfo[]>("reports") { Description = "Report files (ArtifactCacheReportFile, JSON Lines) of the build to sum up.", Arity = ArgumentArity.OneOrMore };
+var markdown = new Option<bool>("--markdown") { Description = "Write a Markdown table (for GITHUB_STEP_SUMMARY or a pull request comment)." };
+var summary = new Command("summary", "Sum up what the cache did in a build, from its report file.") { reports, markdown };
+summary.SetAction(parse =>
+{
+    var lines = new List<string>();
+    foreach (var file in parse.GetValue(reports)!)
+    {
+        if (!file.Exists)
+        {
+            Console.Error.WriteLine($"artifactcache: {file.FullName} does not exist.");
+            return 2;
+        }
+
+        lines.AddRange(File.ReadAllLines(file.FullName));
+    }
+
+    var result = BuildSummary.FromReportLines(lines);
+    if (parse.GetValue(json))
+    {
+        using var output = Console.OpenStandardOutput();
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        result.WriteJson(writer);
+        writer.Flush();
+        Console.WriteLine();
+    }
+    else
+    {
+        Console.WriteLine(parse.GetValue(markdown) ? result.ToMarkdown() : result.ToLine());
+    }
+
+    return result.Compilations == 0 ? 1 : 0;
+});
+
 root.Subcommands.Add(doctor);
+root.Subcommands.Add(summary);
 root.Subcommands.Add(stats);
 root.Subcommands.Add(prune);
 root.Subcommands.Add(explain);

@@ -43,10 +43,10 @@ public sealed class ArtifactStore : IDisposable
         _remoteReady = new Lazy<bool>(() => _remote is not null && _remote.CheckStatusAsync(CancellationToken.None).GetAwaiter().GetResult());
     }
 
-    public static ArtifactStore Create(CacheSettings settings, ICacheLog log)
+    public static ArtifactStore Create(CacheSettings settings, ICacheLog log, IBuildFlags? buildFlags = null)
     {
         var local = settings.LocalEnabled ? new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log) : null;
-        var remote = settings.RemoteEnabled ? new RemoteCacheClient(settings, log) : null;
+        var remote = settings.RemoteEnabled ? new RemoteCacheClient(settings, log, buildFlags: buildFlags) : null;
         return new ArtifactStore(settings, local, remote);
     }
 

@@ -36,6 +36,12 @@ public sealed record CacheSettings
     public string? SignatureKey { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most time one MSBuild node spends on remote operations that failed before it stops using the remote for the
+    /// rest of the build: the bound on what a dead or hanging remote can add.
+    /// </summary>
+    public TimeSpan RemoteBudget { get; init; } = TimeSpan.FromSeconds(30);
     public int MaxRetries { get; init; } = 2;
     public int CircuitBreakerThreshold { get; init; } = 3;
     public bool SendEvents { get; init; }

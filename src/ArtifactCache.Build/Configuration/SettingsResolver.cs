@@ -42,6 +42,7 @@ public sealed class SettingsResolver
         public static readonly SettingName SignatureKey = new(null, "ARTIFACTCACHE_REMOTE_CACHE_SIGNATURE_KEY", "TURBO_REMOTE_CACHE_SIGNATURE_KEY");
         public static readonly SettingName RequestTimeout = new("ArtifactCacheRemoteTimeout", "ARTIFACTCACHE_REMOTE_CACHE_TIMEOUT", "TURBO_REMOTE_CACHE_TIMEOUT");
         public static readonly SettingName ConnectTimeout = new("ArtifactCacheRemoteConnectTimeout", "ARTIFACTCACHE_REMOTE_CONNECT_TIMEOUT");
+        public static readonly SettingName RemoteBudget = new("ArtifactCacheRemoteBudget", "ARTIFACTCACHE_REMOTE_BUDGET");
         public static readonly SettingName Retries = new("ArtifactCacheRemoteRetries", "ARTIFACTCACHE_REMOTE_RETRIES");
         public static readonly SettingName Events = new("ArtifactCacheRemoteEvents", "ARTIFACTCACHE_REMOTE_EVENTS");
         public static readonly SettingName AllowHttp = new("ArtifactCacheAllowHttp", "ARTIFACTCACHE_ALLOW_HTTP");
@@ -54,7 +55,7 @@ public sealed class SettingsResolver
             new[]
             {
                 Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, TeamId, TeamSlug, RequestTimeout,
-                ConnectTimeout, Retries, Events, AllowHttp, MaxArtifactSize, MaxEntrySize, MaxExpandedSize,
+                ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize, MaxEntrySize, MaxExpandedSize,
             }.Select(n => n.Property!);
     }
 
@@ -74,6 +75,7 @@ public sealed class SettingsResolver
             SignatureKey = Read(Names.SignatureKey).Value,
             RequestTimeout = Seconds(Names.RequestTimeout, defaults.RequestTimeout),
             ConnectTimeout = Seconds(Names.ConnectTimeout, defaults.ConnectTimeout),
+            RemoteBudget = Seconds(Names.RemoteBudget, defaults.RemoteBudget),
             MaxRetries = Count(Names.Retries, defaults.MaxRetries, max: 10),
             SendEvents = Bool(Names.Events, defaults.SendEvents),
             AllowInsecureHttp = Bool(Names.AllowHttp, defaults.AllowInsecureHttp),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Diagnostics;
 
 namespace ArtifactCache.Build.Remote;
@@ -18,8 +19,11 @@ namespace ArtifactCache.Build.Remote;
 /// After CircuitBreakerThreshold consecutive failed operations every later call returns at once. A caller's failed
 /// operations that completed before that number fewer than the threshold, plus the one it has in flight, so no
 /// caller (sequential or one of many concurrent ones) waits longer than CircuitBreakerThreshold × B in total.
-/// With the defaults (threshold 3, 2 retries, 15 s) that is 3 × (45 s + 20 s) = 195 s; a refused connection costs
-/// only the backoff (under 1 s per operation). Because RequestTimeout caps a whole transfer, it must also fit the
+/// With the defaults (threshold 3, 2 retries, 15 s) that would be 3 × (45 s + 20 s) = 195 s, so a second bound applies:
+/// once failed operations have taken RemoteBudget (default 30 s) in total, the remote is off for the build. A node
+/// therefore waits at most RemoteBudget plus the one operation in flight when the budget ran out (at most 30 s + B);
+/// and the first node to turn the remote off tells the build's other nodes (<see cref="IBuildFlags"/>), which stop at
+/// their next call. A refused connection costs only the backoff (under 1 s per operation). Because RequestTimeout caps a whole transfer, it must also fit the
 /// largest artifact on the slowest link.
 /// </remarks>
 public sealed class RemoteCacheClient : IDisposable
@@ -38,16 +42,18 @@ public sealed class RemoteCacheClient : IDisposable
     /// <param name="handler">For tests: replaces the default <see cref="SocketsHttpHandler"/> (not disposed by the client).</param>
     /// <param name="delay">For tests: replaces <see cref="Task.Delay(TimeSpan, CancellationToken)"/> between retries.</param>
     /// <param name="environment">Reads environment variables (CI detection); defaults to the process environment.</param>
+    /// <param name="buildFlags">Shared with the build's other MSBuild nodes, so that a remote turned off by one is off for all.</param>
     public RemoteCacheClient(
         CacheSettings settings,
         ICacheLog log,
         HttpMessageHandler? handler = null,
         Func<TimeSpan, CancellationToken, Task>? delay = null,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null,
+        IBuildFlags? buildFlags = null)
     {
         _settings = settings ?? throw new ArgumentNullException(nameof(settings));
         _log = log ?? throw new ArgumentNullException(nameof(log));
-        _health = new RemoteHealth(log, settings.CircuitBreakerThreshold);
+        _health = new RemoteHealth(log, settings.CircuitBreakerThreshold, settings.RemoteBudget, buildFlags);
         if (settings.RemoteEnabled)
         {
             _requests = new RemoteRequestFactory(settings, environment ?? Environment.GetEnvironmentVariable);
@@ -324,6 +330,7 @@ public sealed class RemoteCacheClient : IDisposable
         string operation,
         CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var exchange = await _transport!.SendAsync(createRequest, readAnswer, ct);
         switch (exchange.Kind)
         {
@@ -336,7 +343,7 @@ public sealed class RemoteCacheClient : IDisposable
                     $"The remote cache at {_requests!.DisplayUrl} {RemoteAdvice.ForRejection(exchange.Status)}. It answered the {operation}; the remote cache is off for the rest of this build.");
                 break;
             default:
-                _health.Unavailable($"The remote cache at {_requests!.DisplayUrl} did not answer the {operation}: {exchange.Problem}.");
+                _health.Unavailable($"The remote cache at {_requests!.DisplayUrl} did not answer the {operation}: {exchange.Problem}.", System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 break;
         }
 

@@ -68,10 +68,15 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             var project = new ProjectIdentity(Path.GetFullPath(ProjectPath), NullIfEmpty(TargetFramework), NullIfEmpty(Configuration));
             var request = CreateRequest();
             CompilationOutcome outcome;
+            BuildSession? session = null;
             try
             {
+                // The session (which dedupes warnings across nodes) lives in the cache folder, so find the folder first,
+                // quietly; the second resolution then warns about bad settings once per build.
+                session = BuildState.Sessions(BuildEngine).Get(ResolveSettings(NullCacheLog.Instance).LocalDirectory);
+                log.Session = session;
                 var settings = ResolveSettings(log);
-                var store = registry.Get(settings);
+                var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
                 outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared), history).Run(request, _cancel.Token);
             }
@@ -94,7 +99,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 Log.LogMessage(MessageImportance.Low, $"ArtifactCache:   changed: {change.Input} ({change.Change})");
             }
 
-            WriteReport(project, outcome, log);
+            var reportLine = CompilationReport.JsonLine(project, outcome, DateTimeOffset.UtcNow);
+            session?.Record(reportLine);
+            WriteReport(reportLine, log);
             if (Explain && !outcome.IsHit && outcome.Key is not null)
             {
                 WriteExplanation(project, outcome, log);
@@ -196,7 +203,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
         }
     }
 
-    private void WriteReport(ProjectIdentity project, CompilationOutcome outcome, ICacheLog log)
+    private void WriteReport(string reportLine, ICacheLog log)
     {
         if (string.IsNullOrWhiteSpace(ReportFile))
         {
@@ -205,7 +212,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
         try
         {
-            if (!CompilationReport.TryAppend(ReportFile, CompilationReport.JsonLine(project, outcome, DateTimeOffset.UtcNow)))
+            if (!CompilationReport.TryAppend(ReportFile, reportLine))
             {
                 log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile}: it stayed locked.");
             }

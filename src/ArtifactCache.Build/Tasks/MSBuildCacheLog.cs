@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Reporting;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -7,8 +8,9 @@ namespace ArtifactCache.Build.Tasks;
 
 /// <summary>
 /// The cache library's log, written to the MSBuild log of the task that is running. A coded warning is raised once per
-/// code per build on this node (the set of codes already raised lives as long as the build), so a dead remote gives one
-/// warning, not one per project.
+/// code per build: once per node (the set of codes already raised lives as long as the build) and, when the build's
+/// session is known, once across all nodes. A dead remote gives one warning, not one per project; the repeats are
+/// low-importance messages.
 /// </summary>
 internal sealed class MSBuildCacheLog : ICacheLog
 {
@@ -21,9 +23,12 @@ internal sealed class MSBuildCacheLog : ICacheLog
         _warned = warnedThisBuild;
     }
 
+    /// <summary>The build's session once the cache folder is known; before that, warnings are once per node.</summary>
+    public BuildSession? Session { get; set; }
+
     public void Warning(string code, string message)
     {
-        if (_warned.TryAdd(code, true))
+        if (_warned.TryAdd(code, true) && (Session?.TryClaimWarning(code) ?? true))
         {
             _log.LogWarning(subcategory: null, warningCode: code, helpKeyword: null, file: null, lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: "ArtifactCache: " + message);
         }
@@ -43,11 +48,14 @@ internal static class BuildState
 {
     private const string WarnedKey = "ArtifactCache.Build.WarnedCodes";
     private const string StoresKey = "ArtifactCache.Build.Stores";
+    private const string SessionsKey = "ArtifactCache.Build.Sessions";
 
     public static ConcurrentDictionary<string, bool> WarnedCodes(IBuildEngine engine) =>
         GetOrCreate(engine, WarnedKey, () => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
 
     public static StoreRegistry Stores(IBuildEngine engine) => GetOrCreate(engine, StoresKey, () => new StoreRegistry());
+
+    public static SessionRegistry Sessions(IBuildEngine engine) => GetOrCreate(engine, SessionsKey, () => new SessionRegistry());
 
     private static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
         where T : class

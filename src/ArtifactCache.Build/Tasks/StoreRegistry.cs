@@ -16,8 +16,10 @@ internal sealed class StoreRegistry : IDisposable
 
     public CurrentTaskLog Log { get; } = new();
 
-    public ArtifactStore Get(CacheSettings settings) =>
-        _stores.GetOrAdd(settings, s => new Lazy<ArtifactStore>(() => ArtifactStore.Create(s, Log))).Value;
+    /// <param name="settings">The resolved settings; one store per distinct settings.</param>
+    /// <param name="buildFlags">The build's session, shared with the other nodes; null when there is none.</param>
+    public ArtifactStore Get(CacheSettings settings, IBuildFlags? buildFlags) =>
+        _stores.GetOrAdd(settings, s => new Lazy<ArtifactStore>(() => ArtifactStore.Create(s, Log, buildFlags))).Value;
 
     public void Dispose()
     {

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ArtifactCache.Build.Caching;
+
+namespace ArtifactCache.Build.Reporting;
+
+/// <summary>
+/// One build as every MSBuild node of it sees it: a folder under the cache folder that the nodes share, so that a
+/// coded warning is raised once per build rather than once per node, and so that the build's outcomes can be summed
+/// up when the build ends. MSBuild gives tasks no build identity, so the build is named after the process the user
+/// started (the entry process, which launched the worker nodes): its id and start time.
+/// </summary>
+public sealed class BuildSession : IBuildFlags
+{
+    private const string WarnedFolder = "warned";
+    private const string FlagsFolder = "flags";
+    private const string OutcomesFile = "outcomes.jsonl";
+
+    private BuildSession(string id, string directory, bool shared)
+    {
+        Id = id;
+        Directory = directory;
+        IsShared = shared;
+    }
+
+    /// <summary>Names the build; the same on every node of one command-line build.</summary>
+    public string Id { get; }
+
+    public string Directory { get; }
+
+    /// <summary>False when the build could not be named across nodes; the session is then this node's alone.</summary>
+    public bool IsShared { get; }
+
+    /// <summary>Opens (creating when needed) the session of the current build under <paramref name="root"/>.</summary>
+    public static BuildSession Open(string root, Func<string, string?> environment)
+    {
+        var shared = EntryProcess.Identity(environment);
+        // A node that cannot name its build keeps a session of its own: warnings are then once per node, never lost.
+        var id = shared ?? "node-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12];
+        return OpenNamed(root, id, shared is not null);
+    }
+
+    /// <summary>Opens the session named <paramref name="id"/>; for tests and for hosts that name builds themselves.</summary>
+    public static BuildSession OpenNamed(string root, string id, bool shared = true)
+    {
+        var directory = Path.Combine(root, id);
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, WarnedFolder));
+        return new BuildSession(id, directory, shared);
+    }
+
+    /// <summary>
+    /// True for the first caller in this build to claim <paramref name="code"/>, on any node: creating a file is atomic
+    /// across processes. When the folder cannot be written the caller warns anyway: a repeated warning beats a lost one.
+    /// </summary>
+    public bool TryClaimWarning(string code)
+    {
+        try
+        {
+            using var marker = new FileStream(Path.Combine(Directory, WarnedFolder, code), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            return true;
+        }
+        catch (IOException) when (File.Exists(Path.Combine(Directory, WarnedFolder, code)))
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    public bool IsSet(string name) => File.Exists(Path.Combine(Directory, FlagsFolder, name));
+
+    public void Set(string name)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(Directory, FlagsFolder));
+            File.WriteAllBytes(Path.Combine(Directory, FlagsFolder, name), []);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The other nodes then find out for themselves; each still stops within its own budget.
+        }
+    }
+
+    /// <summary>The codes warned about in this build so far, on any node.</summary>
+    public IReadOnlyList<string> WarnedCodes()
+    {
+        try
+        {
+            return System.IO.Directory.EnumerateFiles(Path.Combine(Directory, WarnedFolder)).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>Records one compilation's report line (the JSON Lines record of <see cref="CompilationReport"/>).</summary>
+    public bool Record(string reportLine)
+    {
+        try
+        {
+            return CompilationReport.TryAppend(Path.Combine(Directory, OutcomesFile), reportLine);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every report line recorded in this build so far, by every node.</summary>
+    public IReadOnlyList<string> Outcomes()
+    {
+        try
+        {
+            var path = Path.Combine(Directory, OutcomesFile);
+            if (!File.Exists(path))
+            {
+                return [];
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Deletes sessions whose folder is older than <paramref name="age"/> (builds long over); bounded per call so a
+    /// build never pays for a large backlog at once. Failures are ignored: a folder in use stays for the next time.
+    /// </summary>
+    public static void DeleteStale(string root, TimeSpan age, int max = 20)
+    {
+        try
+        {
+            if (!System.IO.Directory.Exists(root))
+            {
+                return;
+            }
+
+            var cutoff = DateTime.UtcNow - age;
+            foreach (var folder in new DirectoryInfo(root).EnumerateDirectories().Where(d => d.LastWriteTimeUtc < cutoff).Take(max))
+            {
+                try
+                {
+                    folder.Delete(recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // In use or not ours to delete: left for a later build.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Housekeeping only.
+        }
+    }
+}
+
+/// <summary>Finds the process the user started for this build, from whichever MSBuild node this code runs in.</summary>
+internal static class EntryProcess
+{
+    /// <summary>
+    /// "pid-starttime" of the entry process; null when there is no short-lived entry process to name the build by
+    /// (an IDE or the MSBuild server runs many builds in one process) or when it cannot be found.
+    /// </summary>
+    public static string? Identity(Func<string, string?> environment)
+    {
+        try
+        {
+            var arguments = Environment.GetCommandLineArgs();
+            var nodeMode = arguments.Select(NodeMode).FirstOrDefault(m => m is not null);
+            if (nodeMode == "8" || IsTrue(environment("DOTNET_CLI_USE_MSBUILD_SERVER")))
+            {
+                return null;
+            }
+
+            using var self = Process.GetCurrentProcess();
+            if (nodeMode is null)
+            {
+                // The entry node itself: only a command-line build (dotnet build, msbuild) is one build per process.
+                return self.ProcessName.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || self.ProcessName.Equals("MSBuild", StringComparison.OrdinalIgnoreCase)
+                    ? Name(self)
+                    : null;
+            }
+
+            // A worker node: its parent launched it. A reused node outlives its launcher; a parent that started after
+            // this node is a recycled process id, not our launcher.
+            var parentId = ParentProcessId();
+            if (parentId is null or <= 0)
+            {
+                return null;
+            }
+
+            using var parent = Process.GetProcessById(parentId.Value);
+            return parent.StartTime <= self.StartTime ? Name(parent) : null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static string Name(Process process) =>
+        process.Id.ToString(CultureInfo.InvariantCulture) + "-" + process.StartTime.ToUniversalTime().Ticks.ToString(CultureInfo.InvariantCulture);
+
+    private static string? NodeMode(string argument)
+    {
+        var trimmed = argument.TrimStart('-', '/');
+        return trimmed.StartsWith("nodemode:", StringComparison.OrdinalIgnoreCase) ? trimmed["nodemode:".Length..] : null;
+    }
+
+    private static bool IsTrue(string? value) => value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
+
+    private static int? ParentProcessId()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // /proc/self/stat: "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        }
+
+        if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            return NativeMethods.getppid();
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            var info = default(NativeMethods.ProcessBasicInformation);
+            using var self = Process.GetCurrentProcess();
+            var status = NativeMethods.NtQueryInformationProcess(self.Handle, 0, ref info, Marshal.SizeOf<NativeMethods.ProcessBasicInformation>(), out _);
+            return status == 0 ? (int)info.InheritedFromUniqueProcessId : null;
+        }
+
+        return null;
+    }
+
+    private static class NativeMethods
+    {
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct ProcessBasicInformation
+        {
+            internal IntPtr ExitStatus;
+            internal IntPtr PebBaseAddress;
+            internal IntPtr AffinityMask;
+            internal IntPtr BasePriority;
+            internal IntPtr UniqueProcessId;
+            internal IntPtr InheritedFromUniqueProcessId;
+        }
+
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code; these two calls marshal nothing but blittable values.
+        [DllImport("libc", SetLastError = false)]
+        internal static extern int getppid();
+
+        [DllImport("ntdll.dll")]
+        internal static extern int NtQueryInformationProcess(IntPtr process, int informationClass, ref ProcessBasicInformation information, int length, out int returnLength);
+#pragma warning restore SYSLIB1054
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using ArtifactCache.Build.Reporting;
+
+namespace ArtifactCache.Build.Tasks;
+
+/// <summary>
+/// This node's view of the build's sessions (one per cache folder, nearly always one). MSBuild disposes it when the
+/// build ends on this node, the last moment the package runs in a build: it then writes the build's summary to
+/// GITHUB_STEP_SUMMARY when that is set. No logger exists any more at that point, so the summary cannot go to the
+/// build log; the per-project lines and the <c>artifactcache summary</c> command cover the console.
+/// </summary>
+internal sealed class SessionRegistry : IDisposable
+{
+    /// <summary>Session folders of builds that ended more than this long ago are deleted by later builds.</summary>
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromDays(1);
+
+    private readonly ConcurrentDictionary<string, BuildSession?> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>The build's session under <paramref name="cacheDirectory"/>; null when that folder cannot be written.</summary>
+    public BuildSession? Get(string cacheDirectory) =>
+        _sessions.GetOrAdd(Path.GetFullPath(cacheDirectory), directory =>
+        {
+            var root = Path.Combine(directory, "sessions");
+            try
+            {
+                BuildSession.DeleteStale(root, StaleAfter);
+                return BuildSession.Open(root, Environment.GetEnvironmentVariable);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return null;
+            }
+        });
+
+    public void Dispose()
+    {
+        var summaryFile = Environment.GetEnvironmentVariable(StepSummary.GitHubVariable);
+        if (string.IsNullOrWhiteSpace(summaryFile))
+        {
+            return;
+        }
+
+        foreach (var session in _sessions.Values.OfType<BuildSession>())
+        {
+            try
+            {
+                var outcomes = session.Outcomes();
+                if (outcomes.Count > 0)
+                {
+                    var summary = BuildSummary.FromReportLines(outcomes, session.WarnedCodes());
+                    StepSummary.Write(summaryFile, session.Id, summary.ToMarkdown(), Path.Combine(session.Directory, "summary.lock"));
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                // The summary is a courtesy; the build has already succeeded or failed on its own terms.
+            }
+        }
+    }
+}
