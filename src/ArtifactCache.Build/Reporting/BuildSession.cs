@@ -209,8 +209,21 @@ internal static class EntryProcess
         }
     }
 
+    // The process id plus its start time, which no recycled id shares. On Linux .NET derives StartTime from the boot
+    // time as each process estimates it, which differs by milliseconds between processes; the kernel's own start
+    // tick count from /proc is the same for every reader.
     private static string Name(Process process) =>
-        process.Id.ToString(CultureInfo.InvariantCulture) + "-" + process.StartTime.ToUniversalTime().Ticks.ToString(CultureInfo.InvariantCulture);
+        process.Id.ToString(CultureInfo.InvariantCulture) + "-" + (OperatingSystem.IsLinux()
+            ? StatFields(process.Id)[19]
+            : process.StartTime.ToUniversalTime().Ticks.ToString(CultureInfo.InvariantCulture));
+
+    // The fields of /proc/<pid>/stat after "pid (comm)": comm may hold spaces and parentheses, so split after the last ')'.
+    // Index 0 is the state, 1 the parent id, 19 the start time in clock ticks since boot.
+    private static string[] StatFields(int processId)
+    {
+        var stat = File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
 
     private static string? NodeMode(string argument)
     {
@@ -224,10 +237,7 @@ internal static class EntryProcess
     {
         if (OperatingSystem.IsLinux())
         {
-            // /proc/self/stat: "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
-            var stat = File.ReadAllText("/proc/self/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+            return int.Parse(StatFields(Environment.ProcessId)[1], CultureInfo.InvariantCulture);
         }
 
         if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())

@@ -75,6 +75,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 // quietly; the second resolution then warns about bad settings once per build.
                 session = BuildState.Sessions(BuildEngine).Get(ResolveSettings(NullCacheLog.Instance).LocalDirectory);
                 log.Session = session;
+                Log.LogMessage(MessageImportance.Low, session is null
+                    ? "ArtifactCache: no build session (the cache folder cannot be written); warnings are once per node."
+                    : $"ArtifactCache: build session {session.Id}{(session.IsShared ? "" : " (this node only)")} (process {Environment.ProcessId}).");
                 var settings = ResolveSettings(log);
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
