@@ -50,7 +50,51 @@ public static class Dotnet
 
     public static BuildRun Run(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var report = Path.Combine(Path.GetTempPath(), $"acb-report-{Environment.ProcessId}-{Interlocked.Increment(ref _reports)}.jsonl");
+        var report = NewReportPath();
+        var start = StartInfo(workingDirectory, cacheDirectory, arguments, environment, report);
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(Limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} ran past {Limit}:\n{output}");
+        }
+
+        process.WaitForExit();
+        var entries = ReadReport(report);
+        lock (output)
+        {
+            return new BuildRun(process.ExitCode, output.ToString(), entries);
+        }
+    }
+
+    public static string NewReportPath() => Path.Combine(Path.GetTempPath(), $"acb-report-{Environment.ProcessId}-{Interlocked.Increment(ref _reports)}.jsonl");
+
+    /// <summary>The report's records; deletes the file.</summary>
+    public static List<ReportEntry> ReadReport(string report)
+    {
+        var entries = new List<ReportEntry>();
+        if (File.Exists(report))
+        {
+            var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true };
+            entries.AddRange(File.ReadAllLines(report).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ReportEntry>(l, options)!));
+            File.Delete(report);
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// A `dotnet` command with the scrubbed environment; commands that run MSBuild get no node reuse, the classic
+    /// logger and the report file.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string report)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -63,7 +107,6 @@ public static class Dotnet
             start.ArgumentList.Add(argument);
         }
 
-        // Commands that run MSBuild get no node reuse, the classic logger, and the report file.
         if (start.ArgumentList.FirstOrDefault() is not ("new" or "sln"))
         {
             start.ArgumentList.Add("-nr:false");
@@ -91,31 +134,6 @@ public static class Dotnet
             start.Environment[name] = value;
         }
 
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(Limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} ran past {Limit}:\n{output}");
-        }
-
-        process.WaitForExit();
-        var entries = new List<ReportEntry>();
-        if (File.Exists(report))
-        {
-            var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true };
-            entries.AddRange(File.ReadAllLines(report).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<ReportEntry>(l, options)!));
-            File.Delete(report);
-        }
-
-        lock (output)
-        {
-            return new BuildRun(process.ExitCode, output.ToString(), entries);
-        }
+        return start;
     }
 }

@@ -18,6 +18,9 @@ public sealed record RecordedRequest(string Method, string Path, string Query, I
 /// </summary>
 public sealed class FaultServer : IAsyncDisposable
 {
+    /// <summary>The key of <see cref="HttpContext.Items"/> that holds the request body, already read by the server.</summary>
+    public const string BodyItem = "FaultServer.Body";
+
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
@@ -48,6 +51,7 @@ public sealed class FaultServer : IAsyncDisposable
                 context.Request.QueryString.Value ?? "",
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body.ToArray()));
+            context.Items[BodyItem] = body.ToArray();
             await handler(context);
         });
         await app.StartAsync();

@@ -11,14 +11,14 @@ namespace ArtifactCache.Build.Tests.Infrastructure;
 public sealed class RawHttpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly byte[] _response;
+    private readonly Func<string, byte[]> _respond;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
     private int _connections;
 
-    private RawHttpServer(byte[] response)
+    private RawHttpServer(Func<string, byte[]> respond)
     {
-        _response = response;
+        _respond = respond;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Url = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
@@ -30,8 +30,13 @@ public sealed class RawHttpServer : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Serves <paramref name="head"/> (status line and headers, "\r\n"-separated, without the blank line) then <paramref name="body"/>.</summary>
-    public static RawHttpServer Start(string head, byte[] body) =>
-        new([.. Encoding.ASCII.GetBytes(head.TrimEnd() + "\r\n\r\n"), .. body]);
+    public static RawHttpServer Start(string head, byte[] body) => Start(_ => Response(head, body));
+
+    /// <summary>Answers each request with the raw bytes <paramref name="respond"/> makes of its head (request line and headers).</summary>
+    public static RawHttpServer Start(Func<string, byte[]> respond) => new(respond);
+
+    /// <summary>Raw response bytes: <paramref name="head"/> (status line and headers, without the blank line), then <paramref name="body"/>.</summary>
+    public static byte[] Response(string head, byte[] body) => [.. Encoding.ASCII.GetBytes(head.TrimEnd() + "\r\n\r\n"), .. body];
 
     public async ValueTask DisposeAsync()
     {
@@ -55,15 +60,15 @@ public sealed class RawHttpServer : IAsyncDisposable
             using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
             Interlocked.Increment(ref _connections);
             var stream = client.GetStream();
-            await ReadRequestHeadAsync(stream, _stop.Token);
-            await stream.WriteAsync(_response, _stop.Token);
+            var head = await ReadRequestHeadAsync(stream, _stop.Token);
+            await stream.WriteAsync(_respond(head), _stop.Token);
             await stream.FlushAsync(_stop.Token);
             client.Client.Shutdown(SocketShutdown.Send);
         }
     }
 
     // Reads up to the blank line that ends the request head (test requests are GETs without a body); bounded at 64 KB.
-    private static async Task ReadRequestHeadAsync(NetworkStream stream, CancellationToken ct)
+    private static async Task<string> ReadRequestHeadAsync(NetworkStream stream, CancellationToken ct)
     {
         var seen = new List<byte>();
         var buffer = new byte[4096];
@@ -72,14 +77,17 @@ public sealed class RawHttpServer : IAsyncDisposable
             var read = await stream.ReadAsync(buffer, ct);
             if (read == 0)
             {
-                return;
+                break;
             }
 
             seen.AddRange(buffer.AsSpan(0, read));
-            if (Encoding.ASCII.GetString(seen.ToArray()).Contains("\r\n\r\n", StringComparison.Ordinal))
+            var text = Encoding.ASCII.GetString(seen.ToArray());
+            if (text.Contains("\r\n\r\n", StringComparison.Ordinal))
             {
-                return;
+                return text;
             }
         }
+
+        return Encoding.ASCII.GetString(seen.ToArray());
     }
 }

@@ -29,6 +29,9 @@ public sealed class TurboRemoteCacheServer : IAsyncDisposable
 
     public string Token { get; }
 
+    /// <summary>The folder the server keeps artifacts in (STORAGE_PATH).</summary>
+    public string StoragePath => _storage;
+
     /// <summary>What the server printed so far, for failure messages.</summary>
     public string Output
     {
