@@ -59,9 +59,13 @@ public sealed class ArtifactStore : IDisposable
     {
         get
         {
-            var directory = _local is not null && _local.IsUsable
-                ? Path.Combine(_local.Directory, "tmp")
-                : Path.Combine(Path.GetTempPath(), "artifactcache");
+            // A read-only or full cache folder turns the local cache off (ACB4001) and scratch moves to the temp folder.
+            if (_local is not null && _local.TryEnsureScratchFolder() is { } inCache)
+            {
+                return inCache;
+            }
+
+            var directory = Path.Combine(Path.GetTempPath(), "artifactcache");
             Directory.CreateDirectory(directory);
             return directory;
         }

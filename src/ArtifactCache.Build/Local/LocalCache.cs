@@ -116,6 +116,13 @@ public sealed class LocalCache
         }
     }
 
+    /// <summary>The cache's own scratch folder (so moves into the cache are renames), or null when the cache is unusable.</summary>
+    public string? TryEnsureScratchFolder()
+    {
+        var folder = Path.Combine(Directory, "tmp");
+        return _usable && EnsureFolder(folder) ? folder : null;
+    }
+
     /// <summary>The caller found the entry corrupt: delete it so it is not served again.</summary>
     public void Invalidate(string key)
     {

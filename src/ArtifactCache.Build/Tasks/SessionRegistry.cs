@@ -16,21 +16,32 @@ internal sealed class SessionRegistry : IDisposable
 
     private readonly ConcurrentDictionary<string, BuildSession?> _sessions = new(StringComparer.Ordinal);
 
-    /// <summary>The build's session under <paramref name="cacheDirectory"/>; null when that folder cannot be written.</summary>
+    /// <summary>
+    /// The build's session for <paramref name="cacheDirectory"/>: in its <c>sessions</c> folder, or, when the cache folder
+    /// cannot be written (read-only, full), in the temp folder, so warnings stay once per build even then. Null when
+    /// neither can be written.
+    /// </summary>
     public BuildSession? Get(string cacheDirectory) =>
         _sessions.GetOrAdd(Path.GetFullPath(cacheDirectory), directory =>
+            TryOpen(Path.Combine(directory, "sessions"))
+            ?? TryOpen(Path.Combine(Path.GetTempPath(), "artifactcache-sessions", FolderTag(directory))));
+
+    private static BuildSession? TryOpen(string root)
+    {
+        try
         {
-            var root = Path.Combine(directory, "sessions");
-            try
-            {
-                BuildSession.DeleteStale(root, StaleAfter);
-                return BuildSession.Open(root, Environment.GetEnvironmentVariable);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                return null;
-            }
-        });
+            BuildSession.DeleteStale(root, StaleAfter);
+            return BuildSession.Open(root, Environment.GetEnvironmentVariable);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    // Keeps the fallback sessions of two cache folders apart in the one temp folder.
+    private static string FolderTag(string directory) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(directory)), 0, 8).ToLowerInvariant();
 
     public void Dispose()
     {

@@ -109,6 +109,23 @@ public sealed class LocalCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_cache_whose_scratch_folder_cannot_be_made_turns_off_with_one_warning()
+    {
+        // A file where the scratch folder goes: the folder itself exists, but nothing can be created in it the normal way.
+        var directory = Path.Combine(_scratch.FullName, "cache");
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "tmp"), "not a folder");
+        var log = new RecordingLog();
+        var cache = new LocalCache(directory, 1 << 30, log);
+
+        Assert.Null(cache.TryEnsureScratchFolder());
+        Assert.Null(cache.TryEnsureScratchFolder());
+
+        Assert.False(cache.IsUsable);
+        Assert.Equal([DiagnosticCodes.LocalCacheUnusable], log.WarningCodes);
+    }
+
+    [Fact]
     public void A_failed_write_is_a_coded_warning()
     {
         var log = new RecordingLog();
