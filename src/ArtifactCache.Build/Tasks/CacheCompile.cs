@@ -71,12 +71,12 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             BuildSession? session = null;
             try
             {
-                // The session (which dedupes warnings across nodes) lives in the cache folder, so find the folder first,
+                // The session (which dedupes warnings across nodes) lives in the cache folder (else the temp folder), so find the folder first,
                 // quietly; the second resolution then warns about bad settings once per build.
                 session = BuildState.Sessions(BuildEngine).Get(ResolveSettings(NullCacheLog.Instance).LocalDirectory);
                 log.Session = session;
                 Log.LogMessage(MessageImportance.Low, session is null
-                    ? "ArtifactCache: no build session (the cache folder cannot be written); warnings are once per node."
+                    ? "ArtifactCache: no build session (neither the cache folder nor the temp folder can be written); warnings are once per node."
                     : $"ArtifactCache: build session {session.Id}{(session.IsShared ? "" : " (this node only)")} (process {Environment.ProcessId}).");
                 var settings = ResolveSettings(log);
                 var store = registry.Get(settings, session);
