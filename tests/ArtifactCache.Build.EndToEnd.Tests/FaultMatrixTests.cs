@@ -223,6 +223,81 @@ public sealed class FaultMatrixTests : IClassFixture<FaultMatrixFixture>, IDispo
     }
 
     [Fact]
+    public async Task Ctrl_C_during_a_stalled_download_stops_the_build_and_leaves_no_temp_files()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // SIGINT is a Unix signal; Windows' Ctrl+C goes through the console, which a test cannot press.
+        }
+
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await ArtifactServer.StartAsync(_fixture.Artifacts);
+        server.Fault = Download(async (context, stored) =>
+        {
+            context.Response.ContentLength = stored.Body.Length;
+            await context.Response.Body.WriteAsync(stored.Body.AsMemory(0, stored.Body.Length / 2));
+            await context.Response.Body.FlushAsync();
+            stalled.TrySetResult();
+            await Task.Delay(TimeSpan.FromSeconds(100), context.RequestAborted);
+        });
+        var tree = _workspace.PathOf("interrupted");
+        Workspace.CopyTree(_fixture.Template, tree);
+        Directory.CreateDirectory(Temp);
+        var environment = RemoteEnvironment(server.Url);
+        environment["TMPDIR"] = Temp;
+        var report = Dotnet.NewReportPath();
+        var start = Dotnet.StartInfo(tree, Cache, ["build", "All.sln", "-m"], environment, report);
+        using (var process = Process.Start(start)!)
+        {
+            var output = new StringBuilder();
+            process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                // Default timeouts (15 s a request): without cancellation the build would sit in the stalled body.
+                await stalled.Task.WaitAsync(TimeSpan.FromMinutes(3));
+                await Task.Delay(500);
+                Assert.True(SendInterrupt(process.Id), "could not send SIGINT");
+                var clock = Stopwatch.StartNew();
+                var exited = await Task.Run(() => process.WaitForExit(TimeSpan.FromSeconds(60)));
+                _output.WriteLine($"Ctrl+C: the build stopped {clock.Elapsed.TotalMilliseconds:0} ms after SIGINT, exit code {(exited ? process.ExitCode : -1)}");
+                lock (output)
+                {
+                    Assert.True(exited, "the build was still running 60 s after Ctrl+C:\n" + output);
+                    Assert.NotEqual(0, process.ExitCode);
+                    Assert.Contains("ArtifactCache: canceled.", output.ToString(), StringComparison.Ordinal);
+                }
+            }
+            finally
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+
+        Dotnet.ReadReport(report);
+        AssertNothingLeftBehind();
+        if (Directory.Exists(Cache))
+        {
+            var partial = Directory.EnumerateFiles(Cache, "*", SearchOption.AllDirectories)
+                .Where(f => f.EndsWith(".download", StringComparison.Ordinal) || f.EndsWith(".artifact", StringComparison.Ordinal)).ToList();
+            Assert.True(partial.Count == 0, "partial files left in the cache: " + string.Join(", ", partial));
+        }
+
+        server.Fault = null;
+        await AssertHealedBuildHitsAsync(server);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static bool SendInterrupt(int pid) => Kill(pid, 2) == 0;
+
+    [Fact]
     public async Task Two_builds_of_the_same_solution_at_once_on_one_cache()
     {
         var first = _workspace.PathOf("first");
