@@ -1,3 +1,4 @@
+using ArtifactCache.Build.Archive;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Local;
@@ -98,8 +99,10 @@ public sealed class ArtifactStore : IDisposable
             return null;
         }
 
-        // Fill the local cache so the next build on this machine does not go to the network.
-        if (_local is not null && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
+        // Fill the local cache so the next build on this machine does not go to the network. A download that is not a
+        // whole artifact (a server that sent a short or foreign body with a matching Content-Length) stays out of it:
+        // the restore rejects it with its own warning, and the local cache never serves it as a truncated entry.
+        if (_local is not null && ArtifactFormat.HasExpectedLength(download) && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
         {
             TryDelete(download);
             return new FetchedArtifact(key, filled, CacheSource.Remote, IsTemporary: false, result.TaskDurationMs);

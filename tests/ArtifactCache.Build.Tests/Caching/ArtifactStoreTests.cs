@@ -104,6 +104,27 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_download_that_is_not_a_whole_artifact_never_enters_the_local_cache()
+    {
+        var whole = File.ReadAllBytes(Artifact(Key(6)));
+        _remoteEntries[Key(6)] = whole[..(whole.Length - 10)];
+        var log = new RecordingLog();
+        var settings = new CacheSettings { LocalDirectory = Path.Combine(_scratch.FullName, "short"), RemoteUrl = _server.Url, Token = "token", TeamSlug = "team" };
+        var local = new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log);
+        var store = new ArtifactStore(settings, local, new RemoteCacheClient(settings, log));
+
+        var fetched = store.TryFetch(Key(6), CancellationToken.None);
+
+        // Handed to the restore as a temporary download (which rejects it), never stored and served as a local entry.
+        Assert.NotNull(fetched);
+        Assert.True(fetched.IsTemporary);
+        store.Reject(fetched);
+        Assert.False(File.Exists(fetched.Path));
+        Assert.Null(local.TryGet(Key(6)));
+        Assert.Empty(log.WarningCodes);
+    }
+
+    [Fact]
     public void A_read_only_remote_is_read_but_never_written()
     {
         _remoteEntries[Key(3)] = File.ReadAllBytes(Artifact(Key(3)));
