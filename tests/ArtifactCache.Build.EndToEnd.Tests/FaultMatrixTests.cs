@@ -230,6 +230,7 @@ public sealed class FaultMatrixTests : IClassFixture<FaultMatrixFixture>, IDispo
             return; // SIGINT is a Unix signal; Windows' Ctrl+C goes through the console, which a test cannot press.
         }
 
+        LetChildrenReceiveInterrupts();
         var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await ArtifactServer.StartAsync(_fixture.Artifacts);
         server.Fault = Download(async (context, stored) =>
@@ -292,10 +293,41 @@ public sealed class FaultMatrixTests : IClassFixture<FaultMatrixFixture>, IDispo
         await AssertHealedBuildHitsAsync(server);
     }
 
+    private const int SigInt = 2;
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    private static bool SendInterrupt(int pid) => Kill(pid, 2) == 0;
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    private static extern int SigAction(int signal, IntPtr action, IntPtr oldAction);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern IntPtr Signal(int signal, IntPtr handler);
+
+    private static bool SendInterrupt(int pid) => Kill(pid, SigInt) == 0;
+
+    /// <summary>
+    /// A process started in the background by a shell without job control (a CI script's <c>cmd &amp;</c>) begins with
+    /// SIGINT ignored, children inherit that, and .NET then leaves it ignored: the build would never see the Ctrl+C.
+    /// Only when SIGINT is ignored here, set it back to the default, so the build starts with it deliverable; a handler
+    /// the runtime installed is never touched.
+    /// </summary>
+    private static void LetChildrenReceiveInterrupts()
+    {
+        // struct sigaction begins with the handler on Linux and macOS; 256 bytes covers the rest of it.
+        var old = System.Runtime.InteropServices.Marshal.AllocHGlobal(256);
+        try
+        {
+            if (SigAction(SigInt, IntPtr.Zero, old) == 0 && System.Runtime.InteropServices.Marshal.ReadIntPtr(old) == 1 /* SIG_IGN */)
+            {
+                Signal(SigInt, IntPtr.Zero /* SIG_DFL */);
+            }
+        }
+        finally
+        {
+            System.Runtime.InteropServices.Marshal.FreeHGlobal(old);
+        }
+    }
 
     [Fact]
     public async Task Two_builds_of_the_same_solution_at_once_on_one_cache()
