@@ -1,0 +1,970 @@
+// The benchmark, on Windows, macOS and Linux: `dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR]`.
+// Generates a layered solution, packs the package, and times each scenario several times, interleaved, in one run:
+// cold builds with and without the package, the perfect-cache floor, fresh clones on a warm local or remote cache,
+// edits low in the graph and no-op builds. Writes results.md and results.json (default: bench/results/).
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+var options = Options.Parse(args);
+if (options is null)
+{
+    Console.WriteLine("usage: dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR] [--keep]");
+    return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
+}
+
+var repo = Paths.FindRepository(Environment.CurrentDirectory) ?? Paths.FindRepository(AppContext.BaseDirectory);
+if (repo is null)
+{
+    Console.Error.WriteLine("bench: run this from inside the ArtifactCache.Build repository.");
+    return 2;
+}
+
+var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+var version = $"0.1.0-bench.{stamp}";
+// Outside the repository, like a user's checkout: inside it the sample would inherit the repository's own props.
+var work = Path.Combine(Path.GetTempPath(), "artifactcache-bench", "run-" + stamp);
+var output = Path.GetFullPath(options.Out ?? Path.Combine(repo, "bench", "results"));
+Directory.CreateDirectory(work);
+Directory.CreateDirectory(output);
+var dotnet = new Dotnet(Path.Combine(work, "packages"));
+Console.WriteLine($"bench: size {options.Size}, {options.Runs} run(s) of each scenario, package {version}, work folder {work}");
+
+try
+{
+    var feed = Path.Combine(work, "feed");
+    var pack = dotnet.Run(repo, "pack", [Path.Combine(repo, "src", "ArtifactCache.Build"), "-c", "Release", "-o", feed, "-p:Version=" + version, "-nr:false"], new Dictionary<string, string?>());
+    if (!pack.Succeeded)
+    {
+        Console.Error.WriteLine(pack.Output);
+        return Fail("dotnet pack failed.");
+    }
+
+    var solution = SolutionShape.For(options.Size);
+    var source = Path.Combine(work, "source");
+    solution.Write(source, version, feed);
+    Git.Run(source, "init", "-q");
+    Git.Run(source, "add", "-A");
+    Git.Run(source, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "generated");
+    Console.WriteLine($"bench: generated {solution.Projects.Count} projects, {solution.SourceFileCount} C# files in {source}");
+
+    await using var server = await RemoteServer.StartAsync(repo, Path.Combine(work, "remote-storage"));
+    var bench = new Bench(dotnet, work, source, solution, server);
+    bench.Prepare();
+
+    var scenarios = bench.Scenarios();
+    for (var run = 0; run < options.Runs; run++)
+    {
+        // Interleaved, and each round starts one scenario later, so no scenario always runs on a warm or cold machine.
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            var scenario = scenarios[(i + run) % scenarios.Count];
+            var measurement = scenario.Measure(run);
+            scenario.Results.Add(measurement);
+            Console.WriteLine($"  run {run + 1}/{options.Runs}  {scenario.Name,-12} {measurement.Seconds,7:0.00} s" +
+                (measurement.Compiled is { } compiled ? $"  compiled {compiled.Count}" : ""));
+        }
+    }
+
+    var report = Report.Create(options, version, solution, scenarios);
+    File.WriteAllText(Path.Combine(output, "results.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    var markdown = Report.Markdown(report);
+    File.WriteAllText(Path.Combine(output, "results.md"), markdown);
+    Console.WriteLine();
+    Console.WriteLine(markdown);
+    Console.WriteLine($"bench: results in {output}");
+    return 0;
+}
+catch (BenchException e)
+{
+    return Fail(e.Message);
+}
+finally
+{
+    if (!options.Keep)
+    {
+        Paths.DeleteTree(work);
+    }
+}
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine("bench: " + message);
+    return 1;
+}
+
+internal sealed record Options(string Size, int Runs, string? Out, bool Keep)
+{
+    public static Options? Parse(string[] args)
+    {
+        var size = "full";
+        int? runs = null;
+        string? output = null;
+        var keep = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--size" when i + 1 < args.Length && args[i + 1] is "quick" or "full":
+                    size = args[++i];
+                    break;
+                case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 50:
+                    runs = n;
+                    i++;
+                    break;
+                case "--out" when i + 1 < args.Length:
+                    output = args[++i];
+                    break;
+                case "--keep":
+                    keep = true;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return new Options(size, runs ?? (size == "quick" ? 1 : 3), output, keep);
+    }
+}
+
+internal sealed class BenchException(string message) : Exception(message);
+
+/// <summary>One timed build: its wall-clock time and, when the package reported, the projects that compiled.</summary>
+internal sealed record Measurement(double Seconds, IReadOnlyList<string>? Compiled);
+
+internal sealed class Scenario(string name, string description, Func<int, Measurement> measure)
+{
+    public string Name { get; } = name;
+
+    public string Description { get; } = description;
+
+    public List<Measurement> Results { get; } = [];
+
+    public Measurement Measure(int run) => measure(run);
+
+    public double Median => Stats.Median(Results.Select(r => r.Seconds));
+}
+
+/// <summary>The scenarios and the trees and caches they start from.</summary>
+internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server)
+{
+    private readonly string _seededCache = Path.Combine(work, "cache-seeded");
+    private readonly string _builtWithout = Path.Combine(work, "built-without-package");
+    private readonly string _builtWith = Path.Combine(work, "built-with-package");
+    private int _clones;
+
+    /// <summary>
+    /// Fills the local cache and the remote from one build of the commit, and builds the two trees that the no-op
+    /// scenarios rebuild and the floor copies its compiler outputs from. Restore is warm from here on for every
+    /// scenario alike: the benchmark measures compilation and the cache, not NuGet downloads.
+    /// </summary>
+    public void Prepare()
+    {
+        Console.WriteLine("bench: seeding the local cache and the remote, building the reference trees");
+        var seed = Clone();
+        var seeded = Build(seed, withPackage: true, cache: _seededCache, remote: true);
+        RequireCompiled(seeded, solution.Projects.Count, "the seeding build");
+        Paths.DeleteTree(seed);
+
+        Git.Run(work, "clone", "-q", source, _builtWithout);
+        Build(_builtWithout, withPackage: false, cache: null, remote: false);
+        Git.Run(work, "clone", "-q", source, _builtWith);
+        var warm = Build(_builtWith, withPackage: true, cache: _seededCache, remote: false);
+        RequireCompiled(warm, 0, "the warm build of the no-op tree");
+    }
+
+    public List<Scenario> Scenarios() =>
+    [
+        new("cold", "Fresh clone, no package: every project compiles", _ => Fresh(clone => Build(clone, withPackage: false, cache: null, remote: false))),
+        new("cold-store", "Fresh clone, package on an empty local cache: every project compiles and is stored", _ =>
+            Fresh(clone => Build(clone, withPackage: true, cache: NewFolder("cache-empty"), remote: false))),
+        new("floor", "Fresh clone with every compiler output copied in, compiler skipped, no package: a perfect cache", _ =>
+            Fresh(clone =>
+            {
+                foreach (var project in solution.Projects)
+                {
+                    Paths.CopyTree(Path.Combine(_builtWithout, project.Folder, "obj"), Path.Combine(clone, project.Folder, "obj"));
+                }
+
+                return Build(clone, withPackage: false, cache: null, remote: false, "-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true");
+            })),
+        new("warm-local", "Fresh clone in another folder, package, warm local cache", _ =>
+            Fresh(clone => Build(clone, withPackage: true, cache: _seededCache, remote: false))),
+        new("warm-remote", "Fresh clone, package, empty local cache, warm remote cache on loopback", _ =>
+            Fresh(clone => Build(clone, withPackage: true, cache: NewFolder("cache-empty"), remote: true))),
+        new("body-edit", "Method-body edit in the bottom library, new commit, fresh clone, warm local cache", run =>
+            Fresh(clone =>
+            {
+                solution.EditBody(clone, 1000 + run);
+                Commit(clone, "body edit");
+                return Build(clone, withPackage: true, cache: _seededCache, remote: false);
+            })),
+        new("api-edit", "Public-API edit in the bottom library, new commit, fresh clone, warm local cache", run =>
+            Fresh(clone =>
+            {
+                solution.EditApi(clone, 1000 + run);
+                Commit(clone, "api edit");
+                return Build(clone, withPackage: true, cache: _seededCache, remote: false);
+            })),
+        new("noop", "Build again, nothing changed, no package", _ => Build(_builtWithout, withPackage: false, cache: null, remote: false)),
+        new("noop-cache", "Build again, nothing changed, package", _ => Build(_builtWith, withPackage: true, cache: _seededCache, remote: false)),
+    ];
+
+    private Measurement Fresh(Func<string, Measurement> build)
+    {
+        var clone = Clone();
+        try
+        {
+            return build(clone);
+        }
+        finally
+        {
+            Paths.DeleteTree(clone);
+        }
+    }
+
+    private string Clone()
+    {
+        // A new folder each time, as a second machine or a second checkout would have.
+        var clone = Path.Combine(work, "clones", $"c{++_clones}");
+        Git.Run(work, "clone", "-q", source, clone);
+        return clone;
+    }
+
+    private string NewFolder(string name) => Path.Combine(work, "caches", $"{name}-{++_clones}");
+
+    private static void Commit(string clone, string message)
+    {
+        Git.Run(clone, "add", "-A");
+        Git.Run(clone, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", message);
+    }
+
+    private Measurement Build(string tree, bool withPackage, string? cache, bool remote, params string[] extra)
+    {
+        var report = Path.Combine(work, "reports", $"r{++_clones}.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(report)!);
+        var environment = new Dictionary<string, string?>();
+        if (cache is not null)
+        {
+            environment["ARTIFACTCACHE_LOCAL_DIRECTORY"] = cache;
+        }
+
+        if (remote)
+        {
+            environment["ARTIFACTCACHE_API"] = server.Url;
+            environment["ARTIFACTCACHE_TOKEN"] = server.Token;
+            environment["ARTIFACTCACHE_TEAM"] = "bench";
+        }
+
+        List<string> arguments = [solution.SolutionFile, "-nr:false", "-p:ArtifactCacheReportFile=" + report];
+        if (!withPackage)
+        {
+            arguments.Add("-p:BenchNoPackage=true");
+        }
+
+        arguments.AddRange(extra);
+        var clock = Stopwatch.StartNew();
+        var result = dotnet.Run(tree, "build", arguments, environment);
+        clock.Stop();
+        if (!result.Succeeded)
+        {
+            throw new BenchException($"dotnet build failed in {tree}:\n{result.Output}");
+        }
+
+        IReadOnlyList<string>? compiled = null;
+        if (withPackage)
+        {
+            // No line at all is a no-op build: CoreCompile was up to date, so the package was not even asked. That the
+            // package is active is checked once, by the seeding build.
+            var lines = File.Exists(report) ? File.ReadAllLines(report).Where(l => l.Length > 0).ToList() : [];
+            compiled = lines.Select(l => JsonNode.Parse(l)!)
+                .Where(n => (string?)n["result"] == "miss")
+                .Select(n => Path.GetFileNameWithoutExtension((string)n["project"]!))
+                .Order(StringComparer.Ordinal).ToList();
+        }
+
+        return new Measurement(clock.Elapsed.TotalSeconds, compiled);
+    }
+
+    private static void RequireCompiled(Measurement measurement, int expected, string what)
+    {
+        if (measurement.Compiled?.Count != expected)
+        {
+            throw new BenchException($"{what} compiled {measurement.Compiled?.Count} projects, expected {expected}.");
+        }
+    }
+}
+
+/// <summary>The generated solution: a layered graph of libraries, services, apps and xunit test projects.</summary>
+internal sealed class SolutionShape
+{
+    public const string BottomLibrary = "Foundation.Primitives";
+
+    private SolutionShape(string size, List<ProjectShape> projects, int filesPerLibrary)
+    {
+        Size = size;
+        Projects = projects;
+        FilesPerLibrary = filesPerLibrary;
+    }
+
+    public string Size { get; }
+
+    public List<ProjectShape> Projects { get; }
+
+    public int FilesPerLibrary { get; }
+
+    public string SolutionFile => "Bench.slnx";
+
+    public int SourceFileCount => Projects.Sum(p => p.Kind == ProjectKind.Library ? FilesPerLibrary + 1 : 2);
+
+    public static SolutionShape For(string size)
+    {
+        var projects = new List<ProjectShape>();
+        void Add(string name, ProjectKind kind, params string[] references) => projects.Add(new ProjectShape(name, kind, references));
+
+        if (size == "quick")
+        {
+            Add(BottomLibrary, ProjectKind.Library);
+            Add("Foundation.Data", ProjectKind.Library);
+            Add("Domain.Orders", ProjectKind.Library, BottomLibrary);
+            Add("Services.Orders", ProjectKind.Library, "Domain.Orders");
+            Add("Apps.Api", ProjectKind.App, "Services.Orders");
+            Add("Domain.Orders.Tests", ProjectKind.Tests, "Domain.Orders");
+            return new SolutionShape(size, projects, filesPerLibrary: 12);
+        }
+
+        // 3 foundation, 8 domain, 10 service libraries, 2 apps, 7 test projects: 30 projects.
+        Add(BottomLibrary, ProjectKind.Library);
+        Add("Foundation.Text", ProjectKind.Library, BottomLibrary);
+        Add("Foundation.Data", ProjectKind.Library);
+        string[] domains = ["Catalog", "Orders", "Billing", "Shipping", "Customers", "Inventory", "Pricing", "Identity"];
+        for (var i = 0; i < domains.Length; i++)
+        {
+            // Half the domains build on Text (and so see the bottom library), half on Data (which does not).
+            Add("Domain." + domains[i], ProjectKind.Library, i % 2 == 0 ? "Foundation.Text" : "Foundation.Data");
+        }
+
+        string[] services = ["Catalog", "Orders", "Billing", "Shipping", "Customers", "Inventory", "Pricing", "Identity", "Search", "Notifications"];
+        for (var i = 0; i < services.Length; i++)
+        {
+            // Services use two domains: even-odd pairs see the bottom library, the last two use only Data domains.
+            var first = i < 8 ? i : (4 * (i - 8)) + 1;
+            var second = i < 8 ? (i + 3) % domains.Length : first + 2;
+            Add("Services." + services[i], ProjectKind.Library, "Domain." + domains[first], "Domain." + domains[second]);
+        }
+
+        Add("Apps.Api", ProjectKind.App, [.. services.Take(6).Select(s => "Services." + s)]);
+        Add("Apps.Worker", ProjectKind.App, [.. services.Skip(5).Select(s => "Services." + s)]);
+        foreach (var tested in new[] { "Foundation.Text", "Domain.Orders", "Domain.Billing", "Domain.Pricing", "Services.Orders", "Services.Search", "Services.Identity" })
+        {
+            Add(tested + ".Tests", ProjectKind.Tests, tested);
+        }
+
+        return new SolutionShape(size, projects, filesPerLibrary: 120);
+    }
+
+    /// <summary>Every project that sees the bottom library's API: itself and all that reference it, directly or not.</summary>
+    public IReadOnlyList<string> ProjectsSeeingTheBottomApi()
+    {
+        var byName = Projects.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        bool Reaches(ProjectShape project) => project.Name == BottomLibrary || project.References.Any(r => Reaches(byName[r]));
+        return [.. Projects.Where(Reaches).Select(p => p.Name).Order(StringComparer.Ordinal)];
+    }
+
+    public void Write(string root, string packageVersion, string feed)
+    {
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $"""
+            <Project>
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <LangVersion>latest</LangVersion>
+                <GenerateDocumentationFile>true</GenerateDocumentationFile>
+                <NoWarn>$(NoWarn);CS1591</NoWarn>
+              </PropertyGroup>
+              <ItemGroup Condition="'$(BenchNoPackage)' != 'true'">
+                <PackageReference Include="ArtifactCache.Build" Version="{packageVersion}" PrivateAssets="all" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="artifactcache-bench" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(root, ".gitignore"), "bin/\nobj/\n");
+        File.WriteAllText(Path.Combine(root, SolutionFile),
+            "<Solution>\n" + string.Concat(Projects.Select(p => $"  <Project Path=\"{p.Folder}/{p.Name}.csproj\" />\n")) + "</Solution>\n");
+
+        foreach (var project in Projects)
+        {
+            var folder = Path.Combine(root, project.Folder);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, project.Name + ".csproj"), Code.Project(project));
+            File.WriteAllText(Path.Combine(folder, "Api.cs"), Code.Api(project, bodyConstant: 1, extraApi: null));
+            switch (project.Kind)
+            {
+                case ProjectKind.Library:
+                    for (var i = 0; i < FilesPerLibrary; i++)
+                    {
+                        File.WriteAllText(Path.Combine(folder, $"Feature{i:000}.cs"), Code.Feature(project, i));
+                    }
+
+                    break;
+                case ProjectKind.App:
+                    File.WriteAllText(Path.Combine(folder, "Program.cs"), Code.Program(project));
+                    break;
+                case ProjectKind.Tests:
+                    File.WriteAllText(Path.Combine(folder, "ApiTests.cs"), Code.Tests(project));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A change inside a method body of the bottom library: its reference assembly stays the same.</summary>
+    public void EditBody(string root, int value) =>
+        File.WriteAllText(ApiFile(root), Code.Api(Bottom, bodyConstant: value, extraApi: null));
+
+    /// <summary>A new public method in the bottom library: its reference assembly changes.</summary>
+    public void EditApi(string root, int value) =>
+        File.WriteAllText(ApiFile(root), Code.Api(Bottom, bodyConstant: 1, extraApi: value));
+
+    private ProjectShape Bottom => Projects.Single(p => p.Name == BottomLibrary);
+
+    private string ApiFile(string root) => Path.Combine(root, Bottom.Folder, "Api.cs");
+}
+
+internal enum ProjectKind
+{
+    Library,
+    App,
+    Tests,
+}
+
+internal sealed record ProjectShape(string Name, ProjectKind Kind, string[] References)
+{
+    public string Folder => Path.Combine(Kind == ProjectKind.Tests ? "tests" : "src", Name);
+}
+
+/// <summary>The generated C#: records, interfaces, generics, LINQ, async streams and a source generator (GeneratedRegex).</summary>
+internal static class Code
+{
+    public static string Project(ProjectShape project)
+    {
+        var references = string.Concat(project.References.Select(r =>
+            $"    <ProjectReference Include=\"..{Sep}..{Sep}src{Sep}{r}{Sep}{r}.csproj\" />\n"));
+        var properties = project.Kind switch
+        {
+            ProjectKind.App => "    <OutputType>Exe</OutputType>\n",
+            ProjectKind.Tests => "    <IsPackable>false</IsPackable>\n",
+            _ => "",
+        };
+        var packages = project.Kind == ProjectKind.Tests
+            ? """
+                  <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                  <PackageReference Include="xunit" Version="2.9.3" />
+                  <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+
+              """
+            : "";
+        return $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+            {properties}  </PropertyGroup>
+              <ItemGroup>
+            {references}{packages}  </ItemGroup>
+            </Project>
+
+            """;
+    }
+
+    // Project files use backslashes, which MSBuild accepts on every platform.
+    private const string Sep = "\\";
+
+    public static string Api(ProjectShape project, int bodyConstant, int? extraApi)
+    {
+        var calls = project.References.Length == 0
+            ? $"x * 3 + {bodyConstant}"
+            : string.Join(" + ", project.References.Select((r, i) => $"global::{r}.Api.Score(x + {i})")) + $" + {bodyConstant}";
+        var extra = extraApi is { } n ? $"\n    public static int Extra{n}(int x) => x + {n};\n" : "";
+        return $$"""
+            namespace {{project.Name}};
+
+            /// <summary>The project's entry point for the projects above it.</summary>
+            public static class Api
+            {
+                public static int Score(int x)
+                {
+                    return {{calls}};
+                }
+            {{extra}}}
+
+            """;
+    }
+
+    public static string Feature(ProjectShape project, int i) => $$"""
+        using System.Runtime.CompilerServices;
+        using System.Text.RegularExpressions;
+
+        namespace {{project.Name}}.Feature{{i:000}};
+
+        public sealed record Item(int Id, string Name, decimal Price, IReadOnlyList<string> Tags)
+        {
+            public bool IsExpensive => Price > {{i * 7 % 100 + 10}}m;
+        }
+
+        public readonly record struct Page<T>(IReadOnlyList<T> Items, int Number, int Total) where T : notnull
+        {
+            public bool HasNext => Number * Items.Count < Total;
+        }
+
+        public interface IRepository
+        {
+            Task<Item?> FindAsync(int id, CancellationToken cancellationToken = default);
+
+            IAsyncEnumerable<Item> ListAsync(CancellationToken cancellationToken = default);
+        }
+
+        public sealed class InMemoryRepository : IRepository
+        {
+            private readonly Dictionary<int, Item> _items = [];
+
+            public InMemoryRepository(IEnumerable<Item> items)
+            {
+                foreach (var item in items)
+                {
+                    _items[item.Id] = item;
+                }
+            }
+
+            public Task<Item?> FindAsync(int id, CancellationToken cancellationToken = default) =>
+                Task.FromResult(_items.TryGetValue(id, out var item) ? item : null);
+
+            public async IAsyncEnumerable<Item> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+            {
+                foreach (var item in _items.Values.OrderBy(x => x.Id))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await Task.Yield();
+                    yield return item;
+                }
+            }
+        }
+
+        public static partial class Rules
+        {
+            [GeneratedRegex(@"^[a-z]+-{{i}}(\.[a-z0-9]+)*$", RegexOptions.IgnoreCase)]
+            private static partial Regex NamePattern();
+
+            public static bool IsValid(Item item) => NamePattern().IsMatch(item.Name) && item.Tags.All(t => t.Length > 0);
+
+            public static IReadOnlyDictionary<string, decimal> TotalsByTag(IEnumerable<Item> items) =>
+                items.SelectMany(x => x.Tags.Select(t => (Tag: t, x.Price)))
+                    .GroupBy(x => x.Tag, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => g.Sum(x => x.Price), StringComparer.Ordinal);
+
+            public static Page<Item> PageOf(IEnumerable<Item> items, int number, int size)
+            {
+                var all = items.Where(IsValid).OrderByDescending(x => x.Price).ThenBy(x => x.Name, StringComparer.Ordinal).ToList();
+                return new Page<Item>(all.Skip((number - 1) * size).Take(size).ToList(), number, all.Count);
+            }
+
+            public static TResult Fold<TResult>(IEnumerable<Item> items, TResult seed, Func<TResult, Item, TResult> step)
+                where TResult : notnull => items.Aggregate(seed, step);
+        }
+
+        public sealed class Service<TRepository>(TRepository repository) where TRepository : IRepository
+        {
+            public async Task<decimal> TotalAsync(CancellationToken cancellationToken = default)
+            {
+                decimal total = 0;
+                await foreach (var item in repository.ListAsync(cancellationToken))
+                {
+                    total += item.IsExpensive ? item.Price * 0.9m : item.Price;
+                }
+
+                return total + global::{{project.Name}}.Api.Score({{i}});
+            }
+
+            public async Task<string> DescribeAsync(int id, CancellationToken cancellationToken = default) =>
+                await repository.FindAsync(id, cancellationToken) switch
+                {
+                    null => "missing",
+                    { IsExpensive: true } item => $"{item.Name}: expensive ({item.Tags.Count} tags)",
+                    var item => $"{item.Name}: {item.Price:0.00}",
+                };
+        }
+
+        """;
+
+    public static string Program(ProjectShape project) =>
+        $"Console.WriteLine({string.Join(" + ", project.References.Select(r => $"global::{r}.Api.Score(1)"))});\n";
+
+    public static string Tests(ProjectShape project) => $$"""
+        using Xunit;
+
+        namespace {{project.Name}};
+
+        public class ApiTests
+        {
+            [Theory]
+            [InlineData(1)]
+            [InlineData(2)]
+            public void Score_is_positive(int x) => Assert.True(global::{{project.References[0]}}.Api.Score(x) > 0);
+        }
+
+        """;
+}
+
+/// <summary>The real turborepo-remote-cache server (tests/remote-server) on a loopback port, for the remote scenario.</summary>
+internal sealed class RemoteServer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private RemoteServer(Process process, string url, string token)
+    {
+        _process = process;
+        Url = url;
+        Token = token;
+    }
+
+    public string Url { get; }
+
+    public string Token { get; }
+
+    public static async Task<RemoteServer> StartAsync(string repo, string storage)
+    {
+        var folder = Path.Combine(repo, "tests", "remote-server");
+        if (!Directory.Exists(Path.Combine(folder, "node_modules", "turborepo-remote-cache")))
+        {
+            Console.WriteLine("bench: installing the remote-cache server (npm ci)");
+            var npm = OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
+            var install = Process.Start(new ProcessStartInfo(npm, ["ci", "--no-audit", "--no-fund"]) { WorkingDirectory = folder })
+                ?? throw new BenchException("npm did not start.");
+            await install.WaitForExitAsync();
+            if (install.ExitCode != 0)
+            {
+                throw new BenchException("npm ci failed in " + folder);
+            }
+        }
+
+        var port = FreePort();
+        var token = Guid.NewGuid().ToString("N");
+        var start = new ProcessStartInfo("node", [Path.Combine("node_modules", "turborepo-remote-cache", "dist", "cli.js")])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["NODE_ENV"] = "production";
+        start.Environment["STORAGE_PROVIDER"] = "local";
+        start.Environment["STORAGE_PATH"] = storage;
+        start.Environment["STORAGE_PATH_USE_TMP_FOLDER"] = "false";
+        start.Environment["TURBO_TOKEN"] = token;
+        start.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        var process = Process.Start(start) ?? throw new BenchException("node did not start.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new RemoteServer(process, $"http://127.0.0.1:{port}", token);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(server.Url + "/v8/artifacts/status?slug=bench"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return server;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        await server.DisposeAsync();
+        throw new BenchException("The remote-cache server did not start on " + server.Url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
+
+internal sealed record ProcessResult(int ExitCode, string Output)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>Runs dotnet with a private packages folder and none of the caller's cache settings.</summary>
+internal sealed class Dotnet(string packages)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(30);
+
+    public ProcessResult Run(string directory, string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(command);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // Only the settings each scenario chooses: nothing from the shell that runs the benchmark.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("ARTIFACTCACHE_", StringComparison.OrdinalIgnoreCase) || k.StartsWith("TURBO_", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["NUGET_PACKAGES"] = packages;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        start.Environment["UseSharedCompilation"] = "false";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return ProcessRunner.Run(start, Limit);
+    }
+}
+
+internal static class Git
+{
+    public static void Run(string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var result = ProcessRunner.Run(start, TimeSpan.FromMinutes(5));
+        if (!result.Succeeded)
+        {
+            throw new BenchException($"git {string.Join(' ', arguments)} failed:\n{result.Output}");
+        }
+    }
+}
+
+internal static class ProcessRunner
+{
+    public static ProcessResult Run(ProcessStartInfo start, TimeSpan limit)
+    {
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new BenchException($"{start.FileName} {string.Join(' ', start.ArgumentList)} ran past {limit}.");
+        }
+
+        process.WaitForExit();
+        lock (output)
+        {
+            return new ProcessResult(process.ExitCode, output.ToString());
+        }
+    }
+}
+
+internal static class Stats
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
+
+/// <summary>The ratios the issue asks for, with their targets, as JSON and as a Markdown table.</summary>
+internal static class Report
+{
+    public static JsonObject Create(Options options, string version, SolutionShape solution, List<Scenario> scenarios)
+    {
+        var byName = scenarios.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        double Median(string name) => byName[name].Median;
+        IReadOnlyList<string> LastCompiled(string name) => byName[name].Results.Last().Compiled ?? [];
+
+        var cold = Median("cold");
+        var floor = Median("floor");
+        var warm = Median("warm-local");
+        var speedUp = cold / warm;
+        var apiExpected = solution.ProjectsSeeingTheBottomApi();
+        var apiCompiled = LastCompiled("api-edit");
+        var bodyCompiled = LastCompiled("body-edit");
+        var ratios = new JsonArray(
+        [
+            Ratio("miss overhead", "cold-store / cold", Median("cold-store") / cold, "≤ 1.05", Median("cold-store") / cold <= 1.05),
+            Ratio("hit vs floor", "warm-local / floor", warm / floor, "≤ 1.25", warm / floor <= 1.25),
+            Ratio("remote hit vs floor", "warm-remote / floor", Median("warm-remote") / floor, "≤ 1.5", Median("warm-remote") / floor <= 1.5),
+            Ratio("speed-up", "cold / warm-local", speedUp, $"≥ 0.8 × cold/floor = {0.8 * cold / floor:0.00}", speedUp >= 0.8 * cold / floor),
+            Ratio("body edit: projects compiled", "body-edit", bodyCompiled.Count, "1", bodyCompiled.Count == 1 && bodyCompiled.All(p => p == SolutionShape.BottomLibrary)),
+            Ratio("API edit: projects compiled", "api-edit", apiCompiled.Count, $"{apiExpected.Count} (the bottom library and every project that references it)", apiCompiled.SequenceEqual(apiExpected)),
+            Ratio("no-op overhead", "noop-cache / noop", Median("noop-cache") / Median("noop"), "≤ 1.03", Median("noop-cache") / Median("noop") <= 1.03),
+        ]);
+
+        return new JsonObject
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["size"] = options.Size,
+            ["runs"] = options.Runs,
+            ["package"] = version,
+            ["machine"] = new JsonObject
+            {
+                ["cores"] = Environment.ProcessorCount,
+                ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+                ["sdk"] = SdkVersion(),
+            },
+            ["solution"] = new JsonObject
+            {
+                ["projects"] = solution.Projects.Count,
+                ["sourceFiles"] = solution.SourceFileCount,
+                ["filesPerLibrary"] = solution.FilesPerLibrary,
+            },
+            ["scenarios"] = new JsonArray([.. scenarios.Select(s => (JsonNode)new JsonObject
+            {
+                ["name"] = s.Name,
+                ["description"] = s.Description,
+                ["seconds"] = new JsonArray([.. s.Results.Select(r => (JsonNode)Math.Round(r.Seconds, 3))]),
+                ["median"] = Math.Round(s.Median, 3),
+                ["min"] = Math.Round(s.Results.Min(r => r.Seconds), 3),
+                ["max"] = Math.Round(s.Results.Max(r => r.Seconds), 3),
+                ["compiled"] = s.Results.Last().Compiled is { } compiled ? new JsonArray([.. compiled.Select(p => (JsonNode)p)]) : null,
+            })]),
+            ["ratios"] = ratios,
+        };
+    }
+
+    private static JsonObject Ratio(string name, string formula, double value, string target, bool met) => new()
+    {
+        ["name"] = name,
+        ["formula"] = formula,
+        ["value"] = Math.Round(value, 3),
+        ["target"] = target,
+        ["met"] = met,
+    };
+
+    public static string Markdown(JsonObject report)
+    {
+        var text = new StringBuilder();
+        var machine = report["machine"]!;
+        var solution = report["solution"]!;
+        text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of {report["package"]} on {report["date"]}: size {report["size"]}, {report["runs"]} run(s) of each scenario, interleaved.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine["cores"]} cores, {machine["os"]}, .NET SDK {machine["sdk"]}. Solution: {solution["projects"]} projects, {solution["sourceFiles"]} C# files.");
+        text.AppendLine();
+        text.AppendLine("| Scenario | Median (s) | Min-max (s) | Projects compiled | What it is |");
+        text.AppendLine("|---|---:|---:|---:|---|");
+        foreach (var scenario in report["scenarios"]!.AsArray())
+        {
+            var compiled = scenario!["compiled"] is JsonArray list ? list.Count.ToString(CultureInfo.InvariantCulture) : "n/a";
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {scenario["name"]} | {(double)scenario["median"]!:0.00} | {(double)scenario["min"]!:0.00}-{(double)scenario["max"]!:0.00} | {compiled} | {scenario["description"]} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("| Ratio | Of | Value | Target | Met |");
+        text.AppendLine("|---|---|---:|---|---|");
+        foreach (var ratio in report["ratios"]!.AsArray())
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {ratio!["name"]} | {ratio["formula"]} | {(double)ratio["value"]!:0.00} | {ratio["target"]} | {((bool)ratio["met"]! ? "yes" : "**no**")} |");
+        }
+
+        return text.ToString();
+    }
+
+    private static string SdkVersion()
+    {
+        var result = ProcessRunner.Run(new ProcessStartInfo("dotnet", ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true }, TimeSpan.FromMinutes(1));
+        return result.Output.Trim();
+    }
+}
+
+internal static class Paths
+{
+    public static string? FindRepository(string start)
+    {
+        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "ArtifactCache.Build.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    public static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    /// <summary>Deletes a tree, including git's read-only object files (which Windows refuses to delete as they are).</summary>
+    public static void DeleteTree(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+        }
+
+        Directory.Delete(path, recursive: true);
+    }
+}
