@@ -1,4 +1,3 @@
-using ArtifactCache.Build.Archive;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Local;
@@ -100,9 +99,8 @@ public sealed class ArtifactStore : IDisposable
         }
 
         // Fill the local cache so the next build on this machine does not go to the network. A download that is not a
-        // whole artifact (a server that sent a short or foreign body with a matching Content-Length) stays out of it:
-        // the restore rejects it with its own warning, and the local cache never serves it as a truncated entry.
-        if (_local is not null && ArtifactFormat.HasExpectedLength(download) && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
+        // whole artifact stays out of it (TryPut refuses it): the restore then rejects it with its own warning.
+        if (_local is not null && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
         {
             TryDelete(download);
             return new FetchedArtifact(key, filled, CacheSource.Remote, IsTemporary: false, result.TaskDurationMs);

@@ -86,10 +86,19 @@ public sealed class LocalCache
         }
     }
 
-    /// <summary>Copies an artifact file in atomically. False, with ACB4003 (or ACB4001), when the cache cannot be written.</summary>
+    /// <summary>
+    /// Copies an artifact file in atomically. False, with ACB4003 (or ACB4001), when the cache cannot be written; false,
+    /// quietly, when the file is not a whole artifact (a remote that sent a short body under a matching Content-Length):
+    /// the cache only ever holds whole entries, and whoever holds the file reports it when reading it fails.
+    /// </summary>
     public bool TryPut(string key, string sourceFile)
     {
-        if (!_usable || !IsValidKey(key) || !EnsureFolder(Path.GetDirectoryName(EntryPath(key))!))
+        if (!_usable || !IsValidKey(key) || (File.Exists(sourceFile) && !ArtifactFormat.HasExpectedLength(sourceFile)))
+        {
+            return false;
+        }
+
+        if (!EnsureFolder(Path.GetDirectoryName(EntryPath(key))!))
         {
             return false;
         }
