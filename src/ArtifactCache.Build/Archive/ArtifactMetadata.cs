@@ -16,7 +16,14 @@ public sealed record ArtifactMetadata(
     IReadOnlyList<ArtifactInput> Inputs,
     IReadOnlyList<ToolDiagnostic> Diagnostics,
     long DurationMs,
-    IReadOnlyList<ArtifactOutput> Outputs);
+    IReadOnlyList<ArtifactOutput> Outputs)
+{
+    /// <summary>
+    /// Files the compiler read on its own that its key does not name (an XML doc <c>&lt;include&gt;</c> file), with
+    /// their content hashes: a lookup restores the artifact only while they still have that content.
+    /// </summary>
+    public IReadOnlyList<ArtifactInput> Reads { get; init; } = [];
+}
 
 /// <summary>A file to put into an artifact: its name inside the artifact and where it is now.</summary>
 public sealed record ArtifactFile(string Name, string SourcePath);
@@ -32,4 +39,7 @@ public sealed record ArchiveLimits(long MaxArtifactBytes, long MaxEntryBytes, lo
 public sealed record RestoreResult(bool Success, ArtifactMetadata? Metadata, IReadOnlyList<string> RestoredFiles, string? FailureCode)
 {
     public static RestoreResult Failed(string code) => new(false, null, [], code);
+
+    /// <summary>The caller declined the artifact after reading its metadata: nothing was written, and nothing is wrong with it.</summary>
+    public bool Declined => !Success && FailureCode is null;
 }

@@ -42,13 +42,25 @@ public static class ArtifactReader
     /// <param name="limits">Size limits.</param>
     /// <param name="log">Receives one coded warning on failure.</param>
     /// <param name="ct">Cancels the restore; temporary files are removed.</param>
-    public static RestoreResult Restore(string artifactPath, Func<string, string?> destinationFor, ArchiveLimits limits, ICacheLog log, CancellationToken ct = default)
+    /// <param name="accept">Sees the metadata before any file is written; false declines the artifact (see <see cref="RestoreResult.Declined"/>).</param>
+    public static RestoreResult Restore(string artifactPath, Func<string, string?> destinationFor, ArchiveLimits limits, ICacheLog log, CancellationToken ct = default, Func<ArtifactMetadata, bool>? accept = null)
     {
         var failure = new Failure(log);
         var pending = new List<(string Temporary, string Destination)>();
         try
         {
-            var metadata = Extract(artifactPath, destinationFor, limits, failure, pending, ct);
+            ArtifactMetadata? declined = null;
+            var metadata = Extract(artifactPath, destinationFor, limits, failure, pending, ct, m =>
+            {
+                var accepted = accept?.Invoke(m) ?? true;
+                declined = accepted ? null : m;
+                return accepted;
+            });
+            if (declined is not null)
+            {
+                return new RestoreResult(false, declined, [], null);
+            }
+
             if (metadata is null)
             {
                 return RestoreResult.Failed(failure.Code ?? DiagnosticCodes.ArchiveCorrupt);
@@ -91,7 +103,8 @@ public static class ArtifactReader
         ArchiveLimits limits,
         Failure failure,
         List<(string Temporary, string Destination)> pending,
-        CancellationToken ct)
+        CancellationToken ct,
+        Func<ArtifactMetadata, bool> accept)
     {
         using var payload = OpenPayload(artifactPath, limits, failure);
         if (payload is null)
@@ -103,7 +116,7 @@ public static class ArtifactReader
         using (var tar = new TarReader(compressed))
         {
             var metadata = ReadMetadataEntry(tar, failure);
-            if (metadata is null)
+            if (metadata is null || !accept(metadata))
             {
                 return null;
             }

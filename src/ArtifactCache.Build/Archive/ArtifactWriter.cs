@@ -19,7 +19,8 @@ public static class ArtifactWriter
         IReadOnlyList<ArtifactInput> inputs,
         IReadOnlyList<ToolDiagnostic> diagnostics,
         long durationMs,
-        IReadOnlyList<ArtifactFile> files)
+        IReadOnlyList<ArtifactFile> files,
+        IReadOnlyList<ArtifactInput>? reads = null)
     {
         var contents = new List<byte[]>(files.Count);
         var outputs = new List<ArtifactOutput>(files.Count);
@@ -35,7 +36,7 @@ public static class ArtifactWriter
             outputs.Add(new ArtifactOutput(file.Name, bytes.LongLength, Hex(SHA256.HashData(bytes))));
         }
 
-        var metadata = new ArtifactMetadata(ArtifactFormat.Version, ArtifactFormat.ProducerVersion, key, inputs, diagnostics, durationMs, outputs);
+        var metadata = new ArtifactMetadata(ArtifactFormat.Version, ArtifactFormat.ProducerVersion, key, inputs, diagnostics, durationMs, outputs) { Reads = reads ?? [] };
 
         var start = destination.Position;
         destination.Write(new byte[ArtifactFormat.HeaderLength]);

@@ -41,6 +41,9 @@ public sealed record CompilationOutcome
     /// <summary>On a miss, which inputs changed since this project's last key on this machine (null when unknown).</summary>
     public IReadOnlyList<InputChange>? Changes { get; init; }
 
+    /// <summary>On a hit checked by verify mode: true when a local compile gave the same outputs; null when not checked.</summary>
+    public bool? Verified { get; init; }
+
     public bool IsHit => Result == "hit";
 }
 
@@ -55,30 +58,76 @@ public sealed record CompilationRequest
 
     /// <summary>Names this project's compilations across checkouts, for the key history (see <see cref="KeyHistory"/>).</summary>
     public string? HistoryIdentity { get; init; }
+
+    /// <summary>The project, as warnings name it.</summary>
+    public string ProjectName { get; init; } = "";
 }
+
+/// <summary>Starts the compiler: the seam between the cache's decisions and the process it launches.</summary>
+public interface ICompiler
+{
+    CompilerResult Run(CompilerInvocation invocation, IReadOnlyList<string> arguments, CancellationToken cancellationToken);
+}
+
+/// <summary>The real compiler, as a process (through the compiler server unless it is turned off).</summary>
+public sealed class ProcessCompiler : ICompiler
+{
+    public static ProcessCompiler Instance { get; } = new();
+
+    public CompilerResult Run(CompilerInvocation invocation, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        CompilerRunner.Run(invocation, arguments, cancellationToken);
+}
+
 
 /// <summary>
 /// One C# compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
-/// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build.
+/// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build. Nothing is
+/// stored that the key may not fully describe: a compile whose inputs changed while it ran, one whose generators or
+/// analyzers failed, one that read a file it cannot name.
 /// </summary>
 public sealed class CachedCompilation
 {
     /// <summary>The output files of a compilation, by the role the archive names them with.</summary>
     internal static readonly string[] OutputRoles = ["out", "refout", "pdb", "doc"];
 
+    /// <summary>
+    /// The compiler's own reports that a generator or analyzer did not run as it should: such outputs may lack generated
+    /// code or diagnostics, and must never become everyone's hit.
+    /// </summary>
+    internal static readonly HashSet<string> DegradedCodes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "CS8032", // an analyzer or generator could not be created
+        "CS8034", // an analyzer assembly could not be loaded
+        "CS8784", // a generator failed to initialize
+        "CS8785", // a generator failed to generate source
+        "CS9057", // an analyzer needs a newer compiler and was skipped
+        "AD0001", // an analyzer threw
+    };
+
     private readonly ArtifactStore _store;
     private readonly CacheSettings _settings;
     private readonly ICacheLog _log;
     private readonly CompilationKeyBuilder _keyBuilder;
     private readonly KeyHistory? _history;
+    private readonly ICompiler _compiler;
+    private readonly Func<double> _sample;
 
-    public CachedCompilation(ArtifactStore store, CacheSettings settings, ICacheLog log, CompilationKeyBuilder keyBuilder, KeyHistory? history = null)
+    public CachedCompilation(
+        ArtifactStore store,
+        CacheSettings settings,
+        ICacheLog log,
+        CompilationKeyBuilder keyBuilder,
+        KeyHistory? history = null,
+        ICompiler? compiler = null,
+        Func<double>? sample = null)
     {
         _store = store;
         _settings = settings;
         _log = log;
         _keyBuilder = keyBuilder;
         _history = history;
+        _compiler = compiler ?? ProcessCompiler.Instance;
+        _sample = sample ?? Random.Shared.NextDouble;
     }
 
     public CompilationOutcome Run(CompilationRequest request, CancellationToken cancellationToken)
@@ -118,12 +167,16 @@ public sealed class CachedCompilation
             _history?.Record(request.HistoryIdentity, key.Inputs);
         }
 
+        string? declined = null;
         try
         {
-            if (TryRestore(key, request, stopwatch, cancellationToken) is { } hit)
+            var (hit, declinedReason) = TryRestore(key, request, stopwatch, cancellationToken);
+            if (hit is not null)
             {
                 return hit;
             }
+
+            declined = declinedReason;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -131,30 +184,41 @@ public sealed class CachedCompilation
         }
 
         var missed = Compile(request, key, null, stopwatch, cancellationToken);
-        return missed with { Changes = previous is null ? null : KeyDiff.Compare(previous, key.Inputs) };
+        var changes = declined is not null ? [new InputChange(declined, "changed")]
+            : previous is null ? null
+            : KeyDiff.Compare(previous, key.Inputs);
+        return missed with { Changes = changes };
     }
 
-    private CompilationOutcome? TryRestore(CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
+    private (CompilationOutcome? Hit, string? Declined) TryRestore(CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var artifact = _store.TryFetch(key.Value, cancellationToken);
         if (artifact is null)
         {
-            return null;
+            return (null, null);
         }
 
         try
         {
+            var root = request.KeyContext.RepositoryRoot;
+            string? changedRead = null;
             var destinations = OutputDestinations(request.CommandLine);
             var result = ArtifactReader.Restore(
                 artifact.Path,
                 name => destinations.TryGetValue(name, out var path) ? path : null,
                 ArchiveLimits.From(_settings),
                 _log,
-                cancellationToken);
+                cancellationToken,
+                metadata => (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null);
+            if (result.Declined)
+            {
+                return (null, $"{changedRead} (a file the compiler read by itself)");
+            }
+
             if (!result.Success || result.Metadata is null)
             {
                 _store.Reject(artifact);
-                return null;
+                return (null, null);
             }
 
             if (!string.Equals(result.Metadata.Key, key.Value, StringComparison.Ordinal))
@@ -162,11 +226,10 @@ public sealed class CachedCompilation
                 // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
                 _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
                 _store.Reject(artifact);
-                return null;
+                return (null, null);
             }
 
-            var root = request.KeyContext.RepositoryRoot;
-            return new CompilationOutcome
+            var hit = new CompilationOutcome
             {
                 Succeeded = true,
                 Result = "hit",
@@ -178,6 +241,7 @@ public sealed class CachedCompilation
                 Duration = stopwatch.Elapsed,
                 SavedMs = artifact.TaskDurationMs ?? result.Metadata.DurationMs,
             };
+            return (ShouldVerify() ? Verify(hit, key, request, stopwatch, cancellationToken) : hit, null);
         }
         finally
         {
@@ -185,10 +249,29 @@ public sealed class CachedCompilation
         }
     }
 
+    private bool ShouldVerify() => _settings.VerifyFraction >= 1 || (_settings.VerifyFraction > 0 && _sample() < _settings.VerifyFraction);
+
+    // A file the compiler read on its own (not named on the command line) that no longer has the content it had.
+    private string? FirstChangedRead(IReadOnlyList<ArtifactInput> reads, string? root)
+    {
+        foreach (var read in reads)
+        {
+            var path = read.Name.StartsWith(RootToken + "/", StringComparison.Ordinal)
+                ? (root is null ? null : Path.Combine(root, read.Name[(RootToken.Length + 1)..]))
+                : read.Name;
+            if (path is null || _keyBuilder.Hasher.Hash(Path.GetFullPath(path)) != read.Hash)
+            {
+                return read.Name;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Compiles exactly as CoreCompile would, with no cache involved: the fallback when the cache step itself failed.</summary>
     public static CompilationOutcome CompileWithoutCache(CompilationRequest request, string reason, CancellationToken cancellationToken)
     {
-        var compiled = CompilerRunner.Run(request.Invocation, request.CommandLine.RawArguments, cancellationToken);
+        var compiled = CompilerRunner.Run(request.Invocation, request.CommandLine.RawArguments.ToList(), cancellationToken);
         return Outcome(compiled, null, compiled.Succeeded ? reason : "the compilation failed", compiled.Duration);
     }
 
@@ -208,35 +291,201 @@ public sealed class CachedCompilation
     private CompilationOutcome Compile(CompilationRequest request, CompilationKey? key, string? notCachedReason, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var compileStart = DateTime.UtcNow;
-        var compiled = CompilerRunner.Run(request.Invocation, request.CommandLine.RawArguments, cancellationToken);
-        var outcome = Outcome(compiled, key, notCachedReason, stopwatch.Elapsed);
-        if (!compiled.Succeeded)
+        var arguments = request.CommandLine.RawArguments.ToList();
+        // The compiler lists every file it reads: the check that the key named them all.
+        var touched = key is null ? null : Path.Combine(Path.GetTempPath(), "artifactcache-touched-" + Guid.NewGuid().ToString("N"));
+        if (touched is not null)
         {
-            return outcome with { Reason = "the compilation failed" };
+            arguments.Add("/touchedfiles:" + touched);
         }
 
-        if (key is null)
+        try
         {
-            return outcome;
-        }
+            var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
+            var outcome = Outcome(compiled, key, notCachedReason, stopwatch.Elapsed);
+            if (!compiled.Succeeded)
+            {
+                return outcome with { Reason = "the compilation failed" };
+            }
 
-        var outputs = ProducedOutputs(request.CommandLine, compileStart);
-        if (!outputs.Any(o => o.Name == "out"))
-        {
-            return outcome with { Reason = "the compiler wrote no assembly" };
-        }
+            if (key is null)
+            {
+                return outcome;
+            }
 
-        var store = StoreArtifact(key, request, compiled, outputs, cancellationToken);
-        return outcome with
+            var outputs = ProducedOutputs(request.CommandLine, compileStart);
+            if (!outputs.Any(o => o.Name == "out"))
+            {
+                return outcome with { Reason = "the compiler wrote no assembly" };
+            }
+
+            if (NotStorableReason(key, request, compiled, touched!, compileStart, out var reads) is { } notStorable)
+            {
+                return outcome with { Reason = "not stored: " + notStorable, Files = outputs.Count, Duration = stopwatch.Elapsed };
+            }
+
+            var store = StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, reads, cancellationToken);
+            return outcome with
+            {
+                Stored = store.Stored,
+                Reason = store.NotStoredReason,
+                Files = outputs.Count,
+                Duration = stopwatch.Elapsed,
+            };
+        }
+        finally
         {
-            Stored = store.Stored,
-            Reason = store.NotStoredReason,
-            Files = outputs.Count,
-            Duration = stopwatch.Elapsed,
-        };
+            if (touched is not null)
+            {
+                TouchedFiles.Delete(touched);
+            }
+        }
     }
 
-    private StoreOutcome StoreArtifact(CompilationKey key, CompilationRequest request, CompilerResult compiled, IReadOnlyList<ArtifactFile> outputs, CancellationToken cancellationToken)
+    // Why outputs that compiled fine must still not be stored under this key; null when they may be.
+    private string? NotStorableReason(CompilationKey key, CompilationRequest request, CompilerResult compiled, string touched, DateTime compileStartUtc, out IReadOnlyList<ArtifactInput> reads)
+    {
+        reads = [];
+        if (compiled.Diagnostics.FirstOrDefault(d => d.Code is not null && DegradedCodes.Contains(d.Code)) is { } degraded)
+        {
+            return $"a generator or analyzer failed ({degraded.Code})";
+        }
+
+        // An input saved while the compiler ran: the outputs may be of the new content, the key is of the old.
+        var after = _keyBuilder.Build(request.CommandLine, request.KeyContext);
+        if (after.Value != key.Value)
+        {
+            var changed = KeyDiff.Compare(key.Inputs, after.Inputs).FirstOrDefault();
+            return $"an input changed while it compiled ({changed?.Input ?? "unknown"})";
+        }
+
+        var covered = request.CommandLine.Arguments.Where(a => a.Path is not null).Select(a => a.Path!).Concat(request.KeyContext.CompilerFiles);
+        if (TouchedFiles.ReadsOutside(touched, covered) is not { } extra)
+        {
+            return "the compiler's list of the files it read is missing or names a file that cannot be found";
+        }
+
+        var root = request.KeyContext.RepositoryRoot is null ? null : Path.GetFullPath(request.KeyContext.RepositoryRoot);
+        var hashed = new List<ArtifactInput>();
+        foreach (var path in extra)
+        {
+            if (File.GetLastWriteTimeUtc(path) >= compileStartUtc)
+            {
+                return $"{path}, which the compiler read, changed while it compiled";
+            }
+
+            hashed.Add(new ArtifactInput(ReadName(path, root), _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile));
+        }
+
+        reads = hashed;
+        return null;
+    }
+
+    private static string ReadName(string path, string? root) =>
+        CompilationKeyBuilder.RelativeName(path, root is null ? null : root.TrimEnd('/', '\\') + Path.DirectorySeparatorChar);
+
+    /// <summary>
+    /// Verify mode: compiles the hit's command line into a scratch folder, with the path map extended so the scratch
+    /// outputs carry the same paths as this build's, and compares. A difference is one warning; the local outputs win
+    /// and replace the entry.
+    /// </summary>
+    private CompilationOutcome Verify(CompilationOutcome hit, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
+    {
+        var scratch = Path.Combine(Path.GetTempPath(), "artifactcache-verify-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (arguments, local) = VerifyArguments(request.CommandLine, scratch);
+            var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
+            var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
+            if (!compiled.Succeeded)
+            {
+                _log.Warning(DiagnosticCodes.VerifyMismatch, $"Verify: {request.ProjectName} restored from the cache, but a local compile of the same inputs failed; the build takes the local compile's result.");
+                return hit with { Succeeded = false, Verified = false, Diagnostics = compiled.Diagnostics, OtherOutput = compiled.OtherOutput, Duration = stopwatch.Elapsed };
+            }
+
+            var produced = local.Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
+            var differences = OutputComparison.Compare(produced, restored);
+            if (differences.Count == 0)
+            {
+                return hit with { Verified = true, Duration = stopwatch.Elapsed };
+            }
+
+            var first = differences[0];
+            _log.Warning(
+                DiagnosticCodes.VerifyMismatch,
+                $"Verify: the cached outputs of {request.ProjectName} differ from a local compile: {first.File}: {first.Kind}: {first.Detail}" +
+                (differences.Count > 1 ? $" (and {differences.Count - 1} more)" : "") +
+                ". The local compile's outputs are used and replace the cache entry; an input the key does not see changed (see README, Verify mode).");
+            var destinations = OutputDestinations(request.CommandLine);
+            var now = DateTime.UtcNow;
+            foreach (var (role, path) in produced)
+            {
+                File.Copy(path, destinations[role], overwrite: true);
+                File.SetLastWriteTimeUtc(destinations[role], now);
+            }
+
+            var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
+            StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, [], cancellationToken);
+            return hit with { Verified = false, Diagnostics = compiled.Diagnostics, OtherOutput = compiled.OtherOutput, Duration = stopwatch.Elapsed };
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// The command line with every output redirected into <paramref name="scratch"/> (one folder per role, file names
+    /// kept) and a path map entry per folder that names it as this build's own output folder would be named, so that
+    /// paths written into the outputs (the pdb path, generated sources' names) are the same as the build's.
+    /// </summary>
+    internal static (List<string> Arguments, Dictionary<string, string> Outputs) VerifyArguments(CompilerCommandLine commandLine, string scratch)
+    {
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        var mappings = new List<string>();
+        var arguments = new List<string>();
+        foreach (var argument in commandLine.Arguments)
+        {
+            if (argument.Kind == ArgumentKind.Output && argument.Path is { } path)
+            {
+                var redirected = Path.Combine(scratch, argument.Switch!, Path.GetFileName(path));
+                arguments.Add($"/{argument.Switch}:{Quote(redirected)}");
+                continue;
+            }
+
+            arguments.Add(argument.Text);
+        }
+
+        foreach (var (role, path) in OutputDestinations(commandLine))
+        {
+            // Without /pdb: the compiler puts the pdb beside the assembly.
+            var folder = role == "pdb" && commandLine.OutputPath("pdb") is null ? "out" : role;
+            var redirected = Path.Combine(scratch, folder, Path.GetFileName(path));
+            Directory.CreateDirectory(Path.GetDirectoryName(redirected)!);
+            outputs[role] = redirected;
+            if (role is "out" or "pdb")
+            {
+                var original = Path.GetDirectoryName(path)! + Path.DirectorySeparatorChar;
+                var mapped = commandLine.PathMap.Apply(original);
+                mappings.Add(Escape(Path.Combine(scratch, folder) + Path.DirectorySeparatorChar) + "=" + Escape(mapped));
+            }
+        }
+
+        arguments.Add("/pathmap:" + Quote(string.Join(",", mappings.Distinct(StringComparer.Ordinal))));
+        return (arguments, outputs);
+    }
+
+    private static string Escape(string pathMapPart) => pathMapPart.Replace(",", ",,", StringComparison.Ordinal).Replace("=", "==", StringComparison.Ordinal);
+
+    private static string Quote(string value) => value.Contains(' ', StringComparison.Ordinal) ? "\"" + value + "\"" : value;
+
+    private StoreOutcome StoreArtifact(CompilationKey key, CompilationRequest request, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
     {
         var temporary = Path.Combine(_store.ScratchDirectory, key.Value + "." + Guid.NewGuid().ToString("N") + ".artifact");
         try
@@ -247,12 +496,13 @@ public sealed class CachedCompilation
                     stream,
                     key.Value,
                     key.Inputs.Select(i => new ArtifactInput(i.Name, i.Hash)).ToList(),
-                    compiled.Diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList(),
-                    (long)compiled.Duration.TotalMilliseconds,
-                    outputs);
+                    diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList(),
+                    (long)duration.TotalMilliseconds,
+                    outputs,
+                    reads);
             }
 
-            return _store.Store(key.Value, temporary, (long)compiled.Duration.TotalMilliseconds, cancellationToken);
+            return _store.Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

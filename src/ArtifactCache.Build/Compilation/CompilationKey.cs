@@ -33,14 +33,20 @@ public sealed record CompilationKey(string Value, IReadOnlyList<KeyInput> Inputs
 /// <summary>What, besides the command line, the key of one compilation depends on.</summary>
 public sealed record KeyContext
 {
-    /// <summary>The folder mapped to <see cref="MappedRoot"/> with PathMap; null when relocation is off (absolute paths are then part of the key).</summary>
+    /// <summary>The checkout folder, which may differ between machines; null when relocation is off (absolute paths are then part of the key).</summary>
     public string? RepositoryRoot { get; init; }
 
-    /// <summary>The commit id Source Link stamps into the AssemblyInfo and Source Link files; null in strict mode, so it stays in the key.</summary>
+    /// <summary>The commit id the SDK stamps into the AssemblyInfo and Source Link files; null in strict mode, so it stays in the key.</summary>
     public string? SourceRevisionId { get; init; }
 
     /// <summary>The generated AssemblyInfo source, where the commit id is stamped.</summary>
     public string? GeneratedAssemblyInfoFile { get; init; }
+
+    /// <summary>The project's intermediate folder (obj/...), where generated sources live; relative to the project folder.</summary>
+    public string? IntermediateDirectory { get; init; }
+
+    /// <summary>The runtime that runs the compiler and the process architecture (see <see cref="CompilerRuntime"/>).</summary>
+    public string CompilerRuntime { get; init; } = "";
 
     /// <summary>The compiler's own files: their content is the compiler's identity.</summary>
     public IReadOnlyList<string> CompilerFiles { get; init; } = [];
@@ -50,6 +56,4 @@ public sealed record KeyContext
 
     /// <summary>Anything else that must split keys, such as the artifact format version.</summary>
     public IReadOnlyList<KeyInput> Extra { get; init; } = [];
-
-    public const string MappedRoot = "/_/";
 }

@@ -5,19 +5,34 @@ namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
 /// Builds the key of one C# compilation from its complete command line: every switch's text, and the content of every
-/// file the command line names, hashed in parallel. Machine-specific parts are normalised only where the outputs do not
-/// depend on them: the repository root (mapped by PathMap, so the outputs carry /_/ instead), and the location of
-/// references and analyzers (the compiler records only their file names and identities).
+/// file the command line names, hashed in parallel.
+/// <para>
+/// The rule: normalise only what the compiler itself maps, and nothing that reaches the outputs verbatim. Source text
+/// (generated sources included) is keyed byte for byte. A path the compiler writes into the outputs (a source's path in
+/// the pdb and in <c>[CallerFilePath]</c>, the pdb path in the assembly) is keyed as the final <c>/pathmap</c> makes it,
+/// so a checkout in another folder hits only where the compiler really writes the same thing. Other paths are keyed
+/// relative to the repository root: the compiler does not copy them (an <c>.editorconfig</c>'s folder, an additional
+/// file's, an output's), or keys them by content (references and analyzers, by file name).
+/// </para>
+/// <para>
+/// Two deliberate exceptions, both listed in the README: outside strict mode the commit id the SDK stamps into the
+/// informational version and the Source Link map is left out (found by parsing those two generated files, never by
+/// pattern); and analyzer configs are keyed with the repository root replaced, because only analyzers and generators
+/// read them (the one place the key relies on relocation without seeing the output, which verify mode checks).
+/// </para>
 /// </summary>
 public sealed class CompilationKeyBuilder
 {
-    public const string KeyFormat = "artifactcache-csc-v1";
+    public const string KeyFormat = "artifactcache-csc-v2";
 
     /// <summary>The hash given to a named file that does not exist; such a key must never be used.</summary>
     public const string MissingFile = "missing";
 
     private static readonly StringComparison PathComparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+
+    internal static readonly StringComparer PathComparer =
+        PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 
     private readonly FileHasher _hasher;
 
@@ -26,25 +41,24 @@ public sealed class CompilationKeyBuilder
         _hasher = hasher;
     }
 
+    /// <summary>The hasher the key reads files with, for callers that must hash a file the same way.</summary>
+    public FileHasher Hasher => _hasher;
+
     public CompilationKey Build(CompilerCommandLine commandLine, KeyContext context)
     {
         var root = context.RepositoryRoot is null ? null : WithTrailingSeparator(Path.GetFullPath(context.RepositoryRoot));
-        var assemblyInfo = context.GeneratedAssemblyInfoFile is null
-            ? null
-            : Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.GeneratedAssemblyInfoFile));
-
+        var pathMap = commandLine.PathMap;
         var files = commandLine.Arguments
             .Where(a => a.Path is not null && a.Kind is not ArgumentKind.Output)
             .Select(a => a.Path!)
             .Concat(context.CompilerFiles)
-            .Distinct(PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase)
+            .Distinct(PathComparer)
             .ToList();
 
-        var contentHashes = new ConcurrentDictionary<string, string>(
-            PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
+        var contentHashes = new ConcurrentDictionary<string, string>(PathComparer);
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, path =>
         {
-            contentHashes[path] = HashContent(path, root, context, assemblyInfo, commandLine);
+            contentHashes[path] = HashContent(path, root, context, commandLine);
         });
 
         var inputs = new List<KeyInput>
@@ -52,8 +66,9 @@ public sealed class CompilationKeyBuilder
             new("format", KeyFormat),
             // Path separators inside mapped paths differ between Windows and Unix outputs.
             new("platform", OperatingSystem.IsWindows() ? "windows" : "unix"),
-            new("relocation", root is null ? "absolute paths" : "repository root mapped to " + KeyContext.MappedRoot),
+            new("relocation", root is null ? "absolute paths" : "names under the repository root are relative to it"),
             new("compiler", FileHasher.HashText(string.Join("\n", context.CompilerFiles.Select(f => Path.GetFileName(f) + "=" + contentHashes[f])))),
+            new("compiler runtime", context.CompilerRuntime),
             new("compiler environment", FileHasher.HashText(context.CompilerEnvironment)),
         };
         inputs.AddRange(context.Extra);
@@ -62,22 +77,24 @@ public sealed class CompilationKeyBuilder
         {
             switch (argument.Kind)
             {
+                case ArgumentKind.Option when argument.Switch == "pathmap":
+                    // The map reaches the outputs only through the paths it rewrites, and each of those is keyed as mapped
+                    // (sources, embedded files, the pdb path, the folder generated sources are named after). So a prefix
+                    // outside the repository (the NuGet folder the SDK maps to /_1/) need not be spelled out.
+                    inputs.Add(new KeyInput("/pathmap:" + string.Join(",", PathMap.Parse([CompilerCommandLine.Unquote(argument.Text[(argument.Text.IndexOf(':', StringComparison.Ordinal) + 1)..])]).Entries.Select(e => (root is not null && IsUnder(e.Key, root) ? RelativeName(e.Key, root) : "{elsewhere}") + "=" + e.Value)), ""));
+                    break;
                 case ArgumentKind.Option:
-                    inputs.Add(new KeyInput(NormaliseText(argument.Text, root, null), ""));
+                    inputs.Add(new KeyInput(argument.Text, ""));
                     break;
                 case ArgumentKind.Source:
-                    inputs.Add(new KeyInput(NormalisePath(argument.Path!, root, locationFree: false), contentHashes[argument.Path!]));
+                    inputs.Add(new KeyInput(MappedName(argument.Path!, pathMap), contentHashes[argument.Path!]));
                     break;
                 case ArgumentKind.Output:
-                    inputs.Add(new KeyInput($"/{argument.Switch}:{NormalisePath(argument.Path!, root, locationFree: false)}", ""));
+                    inputs.Add(new KeyInput($"/{argument.Switch}:{RelativeName(argument.Path!, root)}", ""));
                     break;
                 case ArgumentKind.LocationFreeInput:
                 case ArgumentKind.Input:
-                    var path = NormalisePath(argument.Path!, root, argument.Kind == ArgumentKind.LocationFreeInput || IsGlobalConfig(argument));
-                    var name = argument.Switch == "@"
-                        ? "@" + path
-                        : $"/{argument.Switch}:{NormaliseText(argument.Prefix, root, null)}{path}{NormaliseText(argument.Suffix, root, null)}";
-                    inputs.Add(new KeyInput(name, contentHashes[argument.Path!]));
+                    inputs.Add(new KeyInput(InputName(argument, root, pathMap), contentHashes[argument.Path!]));
                     break;
                 default:
                     inputs.Add(new KeyInput(argument.Text, "unsupported"));
@@ -85,7 +102,32 @@ public sealed class CompilationKeyBuilder
             }
         }
 
+        // The assembly's debug directory names its pdb, and generated sources are named after the output folder: both
+        // through the path map.
+        if (commandLine.PdbPath is { } pdb)
+        {
+            inputs.Add(new KeyInput("pdb path in the assembly", MappedName(pdb, pathMap)));
+        }
+
+        if (commandLine.OutputPath("out") is { } output)
+        {
+            inputs.Add(new KeyInput("generated sources folder", MappedName(WithTrailingSeparator(Path.GetDirectoryName(output)!), pathMap)));
+        }
+
+        inputs.AddRange(NotRelocatable(commandLine, root, context));
         return CompilationKey.FromInputs(inputs);
+    }
+
+    private static string InputName(CompilerArgument argument, string? root, PathMap pathMap)
+    {
+        var path = argument.Switch switch
+        {
+            // Embedded files become pdb documents under their mapped path.
+            "embed" => MappedName(argument.Path!, pathMap),
+            _ when argument.Kind == ArgumentKind.LocationFreeInput || IsGlobalConfig(argument) => "{any}/" + Path.GetFileName(argument.Path!),
+            _ => RelativeName(argument.Path!, root),
+        };
+        return argument.Switch == "@" ? "@" + path : $"/{argument.Switch}:{argument.Prefix}{path}{argument.Suffix}";
     }
 
     // A .globalconfig (and the SDK's generated, global editorconfig) applies wherever it lives; an .editorconfig
@@ -93,78 +135,84 @@ public sealed class CompilationKeyBuilder
     private static bool IsGlobalConfig(CompilerArgument argument) =>
         argument.Switch == "analyzerconfig" && !string.Equals(Path.GetFileName(argument.Path), ".editorconfig", StringComparison.OrdinalIgnoreCase);
 
-    private string HashContent(string path, string? root, KeyContext context, string? assemblyInfo, CompilerCommandLine commandLine)
+    private string HashContent(string path, string? root, KeyContext context, CompilerCommandLine commandLine)
     {
-        // A reference built in this repository carries the commit it was built at; its dependents must not care.
-        if (context.SourceRevisionId is not null && root is not null && IsUnder(path, root) && IsReference(path, commandLine))
+        if (!File.Exists(path))
         {
-            return File.Exists(path) ? _hasher.Hash(path, StampNeutralHash.Hash) ?? MissingFile : MissingFile;
+            return MissingFile;
         }
 
-        if (NeedsTextNormalisation(path, assemblyInfo, commandLine, root))
-        {
-            if (!File.Exists(path))
-            {
-                return MissingFile;
-            }
+        var roles = commandLine.Arguments.Where(a => a.Path is not null && string.Equals(a.Path, path, PathComparison)).Select(a => a.Switch).ToList();
 
-            var text = File.ReadAllText(path);
-            return FileHasher.HashText(NormaliseText(text, root, context.SourceRevisionId));
+        // A reference built in this repository carries the commit it was built at; its dependents must not care.
+        if (context.SourceRevisionId is not null && root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r"))
+        {
+            return _hasher.Hash(path, StampNeutralHash.Hash) ?? MissingFile;
+        }
+
+        if (context.SourceRevisionId is not null && context.GeneratedAssemblyInfoFile is { } assemblyInfo &&
+            string.Equals(path, Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, assemblyInfo)), PathComparison))
+        {
+            return FileHasher.HashText(CommitStamps.WithoutInformationalVersionCommit(File.ReadAllText(path), context.SourceRevisionId));
+        }
+
+        if (context.SourceRevisionId is not null && roles.Contains("sourcelink"))
+        {
+            return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), context.SourceRevisionId));
+        }
+
+        if (root is not null && roles.Contains("analyzerconfig") && IsUnder(path, root))
+        {
+            return FileHasher.HashText(WithoutRoot(File.ReadAllText(path), root));
         }
 
         return _hasher.Hash(path) ?? MissingFile;
     }
 
-    // Files the SDK generates with machine paths or the commit id in them: the analyzer configs (project folder),
-    // the Source Link map (repository folder and commit) and the AssemblyInfo (commit in the informational version).
-    private static bool NeedsTextNormalisation(string path, string? assemblyInfo, CompilerCommandLine commandLine, string? root)
+    // A generated source that spells out the checkout folder (an AssemblyMetadata item with $(MSBuildProjectDirectory),
+    // say) is keyed as it is, so another checkout misses; this input says why, in the miss explanation.
+    private static IEnumerable<KeyInput> NotRelocatable(CompilerCommandLine commandLine, string? root, KeyContext context)
     {
-        if (assemblyInfo is not null && string.Equals(path, assemblyInfo, PathComparison))
+        if (root is null || context.IntermediateDirectory is null)
         {
-            return true;
+            yield break;
         }
 
-        return commandLine.Arguments.Any(a =>
-            a.Path is not null && string.Equals(a.Path, path, PathComparison) &&
-            (a.Switch == "sourcelink" || (root is not null && a.Switch == "analyzerconfig" && IsUnder(path, root))));
-    }
-
-    private static bool IsReference(string path, CompilerCommandLine commandLine) =>
-        commandLine.Arguments.Any(a => a.Switch is "reference" or "r" && a.Path is not null && string.Equals(a.Path, path, PathComparison));
-
-    private static string NormalisePath(string fullPath, string? root, bool locationFree)
-    {
-        if (root is not null && IsUnder(fullPath, root))
+        var generated = WithTrailingSeparator(Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.IntermediateDirectory)));
+        foreach (var source in commandLine.Arguments.Where(a => a.Kind == ArgumentKind.Source && IsUnder(a.Path!, generated)))
         {
-            return "{root}/" + fullPath[root.Length..].Replace('\\', '/');
+            if (File.Exists(source.Path) && RootSpellings(root).Any(File.ReadAllText(source.Path!).Contains))
+            {
+                yield return new KeyInput($"not relocatable: {RelativeName(source.Path!, root)} holds the checkout path", FileHasher.HashText(root));
+            }
         }
-
-        return locationFree ? "{any}/" + Path.GetFileName(fullPath) : fullPath;
     }
+
+    /// <summary>How the compiler writes the path into the outputs: mapped, else absolute.</summary>
+    private static string MappedName(string fullPath, PathMap pathMap) => pathMap.KeyForm(fullPath) ?? fullPath;
+
+    /// <summary>A path the outputs do not contain: relative to the repository root when under it, else absolute.</summary>
+    internal static string RelativeName(string fullPath, string? root) =>
+        root is not null && IsUnder(fullPath, root) ? "{root}/" + fullPath[root.Length..].Replace('\\', '/') : fullPath;
 
     private static bool IsUnder(string fullPath, string rootWithSeparator) => fullPath.StartsWith(rootWithSeparator, PathComparison);
 
-    /// <summary>Replaces the repository root (in the spellings tools write it) and the commit id with placeholders.</summary>
-    internal static string NormaliseText(string text, string? root, string? revision)
+    /// <summary>Replaces the repository root, in the spellings tools write it, with a placeholder.</summary>
+    internal static string WithoutRoot(string text, string root)
     {
-        if (root is not null)
+        var builder = new StringBuilder(text);
+        foreach (var spelling in RootSpellings(root))
         {
-            var bare = root.TrimEnd('/', '\\');
-            var builder = new StringBuilder(text);
-            foreach (var spelling in new[] { bare.Replace("\\", "\\\\", StringComparison.Ordinal), bare, bare.Replace('\\', '/') }.Distinct())
-            {
-                builder.Replace(spelling, "{root}");
-            }
-
-            text = builder.ToString();
+            builder.Replace(spelling, "{root}");
         }
 
-        if (!string.IsNullOrEmpty(revision) && revision.Length >= 7)
-        {
-            text = text.Replace(revision, "{revision}", StringComparison.OrdinalIgnoreCase);
-        }
+        return builder.ToString();
+    }
 
-        return text;
+    private static IEnumerable<string> RootSpellings(string root)
+    {
+        var bare = root.TrimEnd('/', '\\');
+        return new[] { bare.Replace("\\", "\\\\", StringComparison.Ordinal), bare, bare.Replace('\\', '/') }.Distinct();
     }
 
     private static string WithTrailingSeparator(string path) =>

@@ -91,7 +91,22 @@ public sealed class CompilerCommandLine
     public string? UnsupportedReason =>
         Arguments.FirstOrDefault(a => a.Kind == ArgumentKind.Unsupported) is { } unsupported
             ? $"the compiler argument '{unsupported.Switch ?? unsupported.Text}' writes or reads files the cache cannot restore"
-            : OutputPath("out") is null ? "no /out: argument" : null;
+            : OutputPath("out") is null ? "no /out: argument"
+            // Without /deterministic+ the compiler stamps a time and a random MVID (and allows AssemblyVersion("1.0.*")):
+            // a cached copy would freeze them.
+            : !IsDeterministic ? "the compilation is not deterministic (Deterministic=false)"
+            : null;
+
+    /// <summary>True when the last /deterministic switch turns it on; the compiler's default is off.</summary>
+    public bool IsDeterministic =>
+        Arguments.LastOrDefault(a => a.Kind == ArgumentKind.Option && a.Switch is "deterministic" or "deterministic+" or "deterministic-") is { } last &&
+        last.Switch != "deterministic-";
+
+    /// <summary>The path map of every /pathmap switch, in order.</summary>
+    public PathMap PathMap => _pathMap ??= PathMap.Parse(
+        Arguments.Where(a => a.Kind == ArgumentKind.Option && a.Switch == "pathmap" && ValueOf(a.Text) is not null).Select(a => Unquote(ValueOf(a.Text)!)));
+
+    private PathMap? _pathMap;
 
     /// <summary>The full path of an output by role (out, refout, doc, pdb), or null when the command line has none.</summary>
     public string? OutputPath(string role) => Arguments.LastOrDefault(a => a.Kind == ArgumentKind.Output && a.Switch == role)?.Path;

@@ -52,6 +52,9 @@ public sealed record CacheSettings
     public long MaxEntryBytes { get; init; } = DefaultMaxEntryBytes;
     public long MaxExpandedBytes { get; init; } = DefaultMaxExpandedBytes;
 
+    /// <summary>The share of hits also compiled locally and compared (ArtifactCacheVerify): 0 none, 1 every hit.</summary>
+    public double VerifyFraction { get; init; }
+
     /// <summary>True when a remote is configured and may be used at all.</summary>
     public bool RemoteEnabled => Enabled && RemoteUrl is not null && RemoteMode != RemoteMode.Off;
 

@@ -135,13 +135,16 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
         return new CompilationRequest
         {
             HistoryIdentity = KeyHistory.ProjectIdentity(ProjectPath, root, NullIfEmpty(TargetFramework), NullIfEmpty(Configuration)),
+            ProjectName = Path.GetFileNameWithoutExtension(ProjectPath) + (NullIfEmpty(TargetFramework) is { } tfm ? $" ({tfm})" : ""),
             CommandLine = CompilerCommandLine.Parse(CommandLineArgs.Select(a => a.ItemSpec), projectDirectory),
             KeyContext = new KeyContext
             {
                 RepositoryRoot = root,
                 SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
                 GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
+                IntermediateDirectory = NullIfEmpty(IntermediateDirectory),
                 CompilerFiles = CompilerIdentityFiles(CompilerPath),
+                CompilerRuntime = CompilerRuntime.Describe(CompilerPath, NullIfEmpty(DotnetHostPath)),
                 CompilerEnvironment = CompilerEnvironment ?? "",
                 Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
             },

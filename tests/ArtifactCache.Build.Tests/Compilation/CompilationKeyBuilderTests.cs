@@ -13,16 +13,18 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     /// <summary>A small checkout: a project with a source, generated AssemblyInfo and editorconfig, plus a reference outside it.</summary>
     private sealed record Checkout(string Root, string Project, string Reference, string Compiler);
 
-    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}")
+    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}", string extraAttributes = "", string? sourceLinkRoot = null)
     {
         var root = Path.Combine(_scratch.FullName, name);
         var project = Path.Combine(root, "src", "Lib");
         var obj = Path.Combine(project, "obj");
         Directory.CreateDirectory(obj);
         File.WriteAllText(Path.Combine(project, "A.cs"), source);
-        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"[assembly: System.Reflection.AssemblyInformationalVersion(\"1.0.0+{revision}\")]");
+        // As the SDK writes it (WriteCodeFragment), with the commit Source Link adds to the informational version.
+        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"using System;\r\n[assembly: System.Reflection.AssemblyCompanyAttribute(\"Lib\")]\r\n[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+{revision}\")]\r\n{extraAttributes}");
         File.WriteAllText(Path.Combine(obj, "Lib.editorconfig"), $"is_global = true\nbuild_property.ProjectDir = {project}{Path.DirectorySeparatorChar}\n[{Path.Combine(project, "A.cs")}]\n");
-        File.WriteAllText(Path.Combine(obj, "Lib.sourcelink.json"), $"{{\"documents\":{{\"{root}/*\":\"https://raw.example.com/org/repo/{revision}/*\"}}}}");
+        // With deterministic source paths the map's keys are the mapped root, the same in every checkout.
+        File.WriteAllText(Path.Combine(obj, "Lib.sourcelink.json"), $"{{\"documents\":{{\"{sourceLinkRoot ?? "/_/"}*\":\"https://raw.example.com/org/repo/{revision}/*\"}}}}");
         var references = Path.Combine(_scratch.FullName, name + "-" + referenceFolder);
         Directory.CreateDirectory(references);
         var reference = Path.Combine(references, "System.Runtime.dll");
@@ -39,12 +41,12 @@ public sealed class CompilationKeyBuilderTests : IDisposable
 
     private static string[] Arguments(Checkout c, params string[] extra) =>
     [
-        "/noconfig", "/nullable:enable", $"/reference:{c.Reference}", "/out:obj/Lib.dll", "/refout:obj/refint/Lib.dll",
+        "/noconfig", "/nullable:enable", "/deterministic+", $"/reference:{c.Reference}", "/out:obj/Lib.dll", "/refout:obj/refint/Lib.dll",
         "/analyzerconfig:obj/Lib.editorconfig", "/sourcelink:obj/Lib.sourcelink.json", $"/pathmap:{c.Root}{Path.DirectorySeparatorChar}=/_/",
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null)
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64")
     {
         var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
@@ -52,7 +54,9 @@ public sealed class CompilationKeyBuilderTests : IDisposable
             RepositoryRoot = relocatable ? c.Root : null,
             SourceRevisionId = revision,
             GeneratedAssemblyInfoFile = "obj/Lib.AssemblyInfo.cs",
+            IntermediateDirectory = "obj",
             CompilerFiles = [c.Compiler],
+            CompilerRuntime = runtime,
         });
     }
 
@@ -144,7 +148,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         var c = CreateCheckout("a");
         var key = Key(c, extra: ["Missing.cs"]);
 
-        Assert.Contains(key.Inputs, i => i.Name == "{root}/src/Lib/Missing.cs" && i.Hash == CompilationKeyBuilder.MissingFile);
+        Assert.Contains(key.Inputs, i => i.Name == "/_/src/Lib/Missing.cs" && i.Hash == CompilationKeyBuilder.MissingFile);
     }
 
     [Fact]
@@ -153,9 +157,76 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         var c = CreateCheckout("a");
         var key = Key(c);
 
-        Assert.Contains(key.Inputs, i => i.Name == "{root}/src/Lib/A.cs" && i.Hash.Length == 64);
+        // A source is named as the compiler writes it into the pdb: through the path map.
+        Assert.Contains(key.Inputs, i => i.Name == "/_/src/Lib/A.cs" && i.Hash.Length == 64);
         Assert.Contains(key.Inputs, i => i.Name == "/reference:{any}/System.Runtime.dll");
         Assert.Contains(key.Inputs, i => i.Name == "/nullable:enable");
         Assert.DoesNotContain(key.Inputs, i => i.Name.Contains(c.Root, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_checkout_path_in_a_generated_source_is_keyed_and_named_as_not_relocatable()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        foreach (var c in new[] { a, b })
+        {
+            File.AppendAllText(Path.Combine(c.Project, "obj", "Lib.AssemblyInfo.cs"), $"[assembly: System.Reflection.AssemblyMetadataAttribute(\"ProjectDir\", \"{c.Project}\")]\r\n");
+        }
+
+        var keyA = Key(a);
+        Assert.NotEqual(keyA.Value, Key(b).Value);
+        Assert.Contains(keyA.Inputs, i => i.Name == "not relocatable: {root}/src/Lib/obj/Lib.AssemblyInfo.cs holds the checkout path");
+    }
+
+    [Fact]
+    public void The_commit_is_left_out_only_where_the_sdk_stamps_it()
+    {
+        // The same commit in the user's own attribute is an ordinary input: a new commit changes the key.
+        var a = CreateCheckout("a", revision: Sha1, extraAttributes: $"[assembly: System.Reflection.AssemblyMetadataAttribute(\"Commit\", \"{Sha1}\")]");
+        var b = CreateCheckout("b", revision: Sha2, extraAttributes: $"[assembly: System.Reflection.AssemblyMetadataAttribute(\"Commit\", \"{Sha2}\")]");
+
+        Assert.NotEqual(Key(a, revision: Sha1).Value, Key(b, revision: Sha2).Value);
+    }
+
+    [Fact]
+    public void A_source_link_map_of_local_paths_is_keyed_as_it_is()
+    {
+        var a = CreateCheckout("a", sourceLinkRoot: Path.Combine(_scratch.FullName, "a") + "/");
+        var b = CreateCheckout("b", sourceLinkRoot: Path.Combine(_scratch.FullName, "b") + "/");
+
+        Assert.NotEqual(Key(a).Value, Key(b).Value);
+    }
+
+    [Fact]
+    public void Sources_are_named_by_the_mapping_the_compiler_applies()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        var sep = Path.DirectorySeparatorChar;
+
+        // No path map: the outputs hold absolute paths, so the key does.
+        var unmapped = Arguments(a).Where(x => !x.StartsWith("/pathmap:", StringComparison.Ordinal)).ToList();
+        var unmappedB = Arguments(b).Where(x => !x.StartsWith("/pathmap:", StringComparison.Ordinal)).ToList();
+        Assert.NotEqual(Key(a, arguments: unmapped).Value, Key(b, arguments: unmappedB).Value);
+        Assert.Contains(Key(a, arguments: unmapped).Inputs, i => i.Name == Path.Combine(a.Project, "A.cs"));
+
+        // A user's entry for a folder inside the root, listed first, decides for that folder under either rule.
+        var user = $"/pathmap:{a.Root}{sep}src{sep}=/custom/,{a.Root}{sep}=/_/";
+        Assert.Contains(Key(a, arguments: [.. unmapped, user]).Inputs, i => i.Name == "/custom/Lib/A.cs");
+
+        // Listed after the root's entry, older compilers (first entry wins) and current ones (longest prefix wins)
+        // disagree, and the key names both.
+        var late = $"/pathmap:{a.Root}{sep}=/_/,{a.Root}{sep}src{sep}=/custom/";
+        Assert.Contains(Key(a, arguments: [.. unmapped, late]).Inputs, i => i.Name == "/custom/Lib/A.cs | first entry: /_/src/Lib/A.cs");
+    }
+
+    [Fact]
+    public void The_runtime_that_runs_the_compiler_is_part_of_the_key()
+    {
+        var c = CreateCheckout("a");
+
+        Assert.NotEqual(Key(c).Value, Key(c, runtime: "Microsoft.NETCore.App 10.0.2 x64").Value);
+        Assert.NotEqual(Key(c).Value, Key(c, runtime: "Microsoft.NETCore.App 10.0.1 arm64").Value);
     }
 }

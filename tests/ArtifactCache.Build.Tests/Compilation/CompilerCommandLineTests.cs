@@ -12,7 +12,7 @@ public sealed class CompilerCommandLineTests
         var reference = Path.Combine(Path.GetTempPath(), "packs", "System.Runtime.dll");
         var line = CompilerCommandLine.Parse(
             [
-                "/noconfig", "/nullable:enable", "/define:TRACE;DEBUG", $"/reference:{reference}", "/debug+", "/debug:portable",
+                "/noconfig", "/nullable:enable", "/define:TRACE;DEBUG", $"/reference:{reference}", "/debug+", "/debug:portable", "/deterministic+",
                 "/out:obj/Debug/net10.0/Lib.dll", "/refout:obj/Debug/net10.0/refint/Lib.dll", "/doc:obj/Debug/net10.0/Lib.xml",
                 "/analyzerconfig:obj/Debug/net10.0/Lib.GeneratedMSBuildEditorConfig.editorconfig", "Class1.cs",
                 "/resource:obj/Debug/net10.0/Lib.Strings.resources,Lib.Strings.resources", "/reference:Alias=\"" + reference + "\"",
@@ -94,5 +94,31 @@ public sealed class CompilerCommandLineTests
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData(new[] { "/deterministic+" }, true)]
+    [InlineData(new[] { "/deterministic" }, true)]
+    [InlineData(new[] { "/deterministic-" }, false)]
+    [InlineData(new[] { "/deterministic+", "/deterministic-" }, false)]
+    [InlineData(new string[0], false)]
+    public void Only_a_deterministic_compilation_is_cacheable(string[] switches, bool cacheable)
+    {
+        var line = CompilerCommandLine.Parse(["/out:a.dll", .. switches, "a.cs"], Project);
+
+        Assert.Equal(cacheable, line.UnsupportedReason is null);
+        if (!cacheable)
+        {
+            Assert.Contains("Deterministic=false", line.UnsupportedReason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Every_pathmap_switch_adds_entries_in_order()
+    {
+        var line = CompilerCommandLine.Parse(["/out:a.dll", "/pathmap:\"/a/=/x/,/b=/y\"", "/pathmap:/c/=/z/", "a.cs"], Project);
+
+        Assert.Equal(["/a/", "/b/", "/c/"], line.PathMap.Entries.Select(e => e.Key));
+        Assert.Equal(["/x/", "/y/", "/z/"], line.PathMap.Entries.Select(e => e.Value));
     }
 }
