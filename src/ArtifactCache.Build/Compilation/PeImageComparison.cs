@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Reflection.Metadata;
@@ -26,7 +27,7 @@ internal static class PeImageComparison
         using var b = Image.TryOpen(restored);
         if (a is null || b is null)
         {
-            var which = a is null && b is null ? "either" : a is null ? "the local file" : "the restored file";
+            var which = a is null && b is null ? "both files" : a is null ? "the local file" : "the restored file";
             return (OutputComparison.ContentKind, OutputComparison.DescribeBytes($"not a valid assembly ({which})", local, restored));
         }
 
@@ -385,18 +386,59 @@ internal static class PeImageComparison
 
     private static string? DescribeWin32Resources(Image a, Image b)
     {
-        var x = a.Reader.PEHeaders.PEHeader!.ResourceTableDirectory;
-        var y = b.Reader.PEHeaders.PEHeader!.ResourceTableDirectory;
-        if (x.Size == 0 && y.Size == 0)
+        var x = Win32Resources(a);
+        var y = Win32Resources(b);
+        return x.AsSpan().SequenceEqual(y) ? null : "Win32 resources";
+    }
+
+    // The resource tree points at its data by RVA, which moves with the section when the code before it grows (a
+    // longer pdb path, a larger embedded pdb): those RVAs are made relative to the tree before comparing.
+    private static byte[] Win32Resources(Image image)
+    {
+        var directory = image.Reader.PEHeaders.PEHeader!.ResourceTableDirectory;
+        if (directory.Size == 0)
         {
-            return null;
+            return [];
         }
 
-        // The resource tree holds RVAs of its own data, so it compares by bytes only where it did not move.
-        var same = x.Size == y.Size && x.RelativeVirtualAddress == y.RelativeVirtualAddress &&
-            a.Reader.GetSectionData(x.RelativeVirtualAddress).GetContent(0, x.Size)
-                .SequenceEqual(b.Reader.GetSectionData(y.RelativeVirtualAddress).GetContent(0, y.Size));
-        return same ? null : x.RelativeVirtualAddress == y.RelativeVirtualAddress ? "Win32 resources" : "Win32 resources (moved, not compared)";
+        var tree = image.Reader.GetSectionData(directory.RelativeVirtualAddress).GetContent(0, directory.Size).ToArray();
+        var pending = new Stack<int>([0]);
+        var visited = new HashSet<int>();
+        var outside = new List<byte>();
+        while (pending.Count > 0)
+        {
+            // IMAGE_RESOURCE_DIRECTORY: 12 bytes, then named and id entry counts, then 8-byte entries.
+            var at = pending.Pop();
+            if (!visited.Add(at))
+            {
+                throw new BadImageFormatException("The Win32 resource tree has a cycle.");
+            }
+
+            var entries = BinaryPrimitives.ReadUInt16LittleEndian(tree.AsSpan(at + 12)) + BinaryPrimitives.ReadUInt16LittleEndian(tree.AsSpan(at + 14));
+            for (var i = 0; i < entries; i++)
+            {
+                var target = BinaryPrimitives.ReadUInt32LittleEndian(tree.AsSpan(at + 16 + (i * 8) + 4));
+                if ((target & 0x8000_0000) != 0)
+                {
+                    pending.Push((int)(target & 0x7FFF_FFFF));
+                }
+                else if (visited.Add(-(int)target - 1))
+                {
+                    // IMAGE_RESOURCE_DATA_ENTRY: data RVA, size, code page, reserved. Data outside the tree is compared too.
+                    var entry = tree.AsSpan((int)target, 16);
+                    var rva = BinaryPrimitives.ReadInt32LittleEndian(entry);
+                    var size = BinaryPrimitives.ReadInt32LittleEndian(entry[4..]);
+                    if (rva < directory.RelativeVirtualAddress || rva - directory.RelativeVirtualAddress > directory.Size - size)
+                    {
+                        outside.AddRange(image.Reader.GetSectionData(rva).GetContent(0, size));
+                    }
+
+                    BinaryPrimitives.WriteInt32LittleEndian(entry, rva - directory.RelativeVirtualAddress);
+                }
+            }
+        }
+
+        return [.. tree, .. outside];
     }
 
     private static string DescribeDebugDirectories(Image a, Image b)

@@ -1,3 +1,4 @@
+using System.Reflection.PortableExecutable;
 using System.Text;
 using ArtifactCache.Build.Compilation;
 using Microsoft.CodeAnalysis;
@@ -122,6 +123,33 @@ public sealed class OutputComparisonTests : IDisposable
         Assert.Equal(OutputComparison.DebugKind, assembly.Kind);
         Assert.Contains("embedded pdb: ", assembly.Detail, StringComparison.Ordinal);
         Assert.Contains("embedded source of /src/X.cs differs", assembly.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_larger_embedded_pdb_is_debug_information_although_it_moves_the_sections_after_it()
+    {
+        // Letters that do not compress, so the embedded pdb grows past the next section boundary.
+        var random = new Random(1);
+        var comment = new string([.. Enumerable.Range(0, 20_000).Select(_ => (char)('a' + random.Next(26)))]);
+        var local = Write("local", Emit(new Build { EmbedSource = true, Format = DebugInformationFormat.Embedded }));
+        var restored = Write("restored", Emit(new Build
+        {
+            EmbedSource = true,
+            Format = DebugInformationFormat.Embedded,
+            Source = Source.Replace("Mapped field data", "Mapped field data " + comment, StringComparison.Ordinal),
+        }));
+        Assert.NotEqual(ResourceSectionAddress(local), ResourceSectionAddress(restored));
+
+        var assembly = Assert.Single(OutputComparison.Compare(local, restored), d => d.Role != OutputComparison.DocumentationRole);
+
+        Assert.Equal(OutputComparison.DebugKind, assembly.Kind);
+        Assert.Contains("embedded source of /src/X.cs differs", assembly.Detail, StringComparison.Ordinal);
+
+        static int ResourceSectionAddress(Dictionary<string, string> files)
+        {
+            using var reader = new PEReader(File.OpenRead(files[OutputComparison.AssemblyRole]));
+            return reader.PEHeaders.PEHeader!.ResourceTableDirectory.RelativeVirtualAddress;
+        }
     }
 
     [Fact]
