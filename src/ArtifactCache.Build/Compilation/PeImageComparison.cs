@@ -216,6 +216,9 @@ internal static class PeImageComparison
         Check("image base", x.PEHeader.ImageBase, y.PEHeader.ImageBase);
         Check("file alignment", x.PEHeader.FileAlignment, y.PEHeader.FileAlignment);
         Check("section alignment", x.PEHeader.SectionAlignment, y.PEHeader.SectionAlignment);
+        Check("subsystem version", (x.PEHeader.MajorSubsystemVersion, x.PEHeader.MinorSubsystemVersion), (y.PEHeader.MajorSubsystemVersion, y.PEHeader.MinorSubsystemVersion));
+        Check("stack and heap sizes", (x.PEHeader.SizeOfStackReserve, x.PEHeader.SizeOfHeapReserve), (y.PEHeader.SizeOfStackReserve, y.PEHeader.SizeOfHeapReserve));
+        Check("sections", string.Join(",", x.SectionHeaders.Select(h => h.Name)), string.Join(",", y.SectionHeaders.Select(h => h.Name)));
         Check("CLI flags", x.CorHeader!.Flags, y.CorHeader!.Flags);
         Check("entry point", x.CorHeader.EntryPointTokenOrRelativeVirtualAddress, y.CorHeader.EntryPointTokenOrRelativeVirtualAddress);
         Check("metadata version", a.Metadata.MetadataVersion, b.Metadata.MetadataVersion);

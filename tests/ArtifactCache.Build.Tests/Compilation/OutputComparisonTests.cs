@@ -166,6 +166,19 @@ public sealed class OutputComparisonTests : IDisposable
         Assert.Equal("Source Link map differs: '/_/*': 'https://raw.example.com/a/*' vs 'https://raw.example.com/b/*'", pdb.Detail);
     }
 
+    [Fact]
+    public void An_unused_define_is_debug_information_naming_the_compilation_option()
+    {
+        var local = Write("local", Emit(new Build { Defines = ["TRACE"] }));
+        var restored = Write("restored", Emit(new Build { Defines = ["TRACE", "EXTRA"] }));
+
+        var differences = OutputComparison.Compare(local, restored);
+
+        Assert.Equal(OutputComparison.DebugKind, Single(differences, OutputComparison.AssemblyRole).Kind);
+        var pdb = Single(differences, OutputComparison.PdbRole);
+        Assert.Equal("compilation options differ: define 'TRACE' vs 'TRACE,EXTRA'", pdb.Detail);
+    }
+
     [Theory]
     [InlineData("/x/obj/A.pdb")]
     [InlineData("/home/someone/a/much/longer/checkout/obj/A.pdb")]
@@ -265,7 +278,7 @@ public sealed class OutputComparisonTests : IDisposable
     private static Outputs Emit(Build build)
     {
         var text = SourceText.From(build.Source, Encoding.UTF8);
-        var tree = CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(documentationMode: DocumentationMode.Diagnose), build.SourcePath);
+        var tree = CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(documentationMode: DocumentationMode.Diagnose, preprocessorSymbols: build.Defines), build.SourcePath);
         var compilation = CSharpCompilation.Create(
             "A",
             [tree],
@@ -305,5 +318,7 @@ public sealed class OutputComparisonTests : IDisposable
         public bool EmbedSource { get; init; }
 
         public string? SourceLink { get; init; }
+
+        public string[] Defines { get; init; } = [];
     }
 }
