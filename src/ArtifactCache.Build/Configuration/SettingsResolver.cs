@@ -50,13 +50,22 @@ public sealed class SettingsResolver
         public static readonly SettingName MaxEntrySize = new("ArtifactCacheMaxEntrySize", "ARTIFACTCACHE_MAX_ENTRY_SIZE");
         public static readonly SettingName MaxExpandedSize = new("ArtifactCacheMaxExpandedSize", "ARTIFACTCACHE_MAX_EXPANDED_SIZE");
 
-        /// <summary>Every MSBuild property the resolver reads; the task passes exactly these.</summary>
-        public static IEnumerable<string> Properties =>
-            new[]
-            {
-                Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, TeamId, TeamSlug, RequestTimeout,
-                ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize, MaxEntrySize, MaxExpandedSize,
-            }.Select(n => n.Property!);
+        /// <summary>
+        /// Every setting the resolver reads, secrets included. A test resolves with recording readers and fails when
+        /// the resolver reads a name that is not here, or this holds one it never reads.
+        /// </summary>
+        public static IReadOnlyList<SettingName> All { get; } =
+        [
+            Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, ReadOnly, Token, TeamId, TeamSlug,
+            SignatureKey, RequestTimeout, ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize,
+            MaxEntrySize, MaxExpandedSize,
+        ];
+
+        /// <summary>Every MSBuild property the resolver reads; the targets pass exactly these to the task.</summary>
+        public static IEnumerable<string> Properties => All.Where(n => n.Property is not null).Select(n => n.Property!);
+
+        /// <summary>Every environment variable the resolver reads for a setting (not those behind the default folder).</summary>
+        public static IEnumerable<string> EnvironmentVariables => All.SelectMany(n => n.Variables);
     }
 
     public CacheSettings Resolve()
