@@ -38,4 +38,5 @@ public static class DiagnosticCodes
     // Compilation caching
     public const string CacheStepFailed = "ACB5001";
     public const string CompilerNotStarted = "ACB5002";
+    public const string ReportWriteFailed = "ACB5003";
 }
