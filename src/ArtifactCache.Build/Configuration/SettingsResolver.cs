@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Remote;
 
 namespace ArtifactCache.Build.Configuration;
 
@@ -71,6 +72,7 @@ public sealed class SettingsResolver
     public CacheSettings Resolve()
     {
         var defaults = new CacheSettings();
+        var (token, tokenSource) = Read(Names.Token);
         var settings = new CacheSettings
         {
             Enabled = Bool(Names.Enabled, defaults.Enabled),
@@ -78,7 +80,7 @@ public sealed class SettingsResolver
             LocalDirectory = LocalDirectory(),
             LocalMaxBytes = Size(Names.LocalMaxSize, defaults.LocalMaxBytes),
             RemoteMode = Mode(),
-            Token = Read(Names.Token).Value,
+            Token = token,
             TeamId = Read(Names.TeamId).Value,
             TeamSlug = Read(Names.TeamSlug).Value,
             SignatureKey = Read(Names.SignatureKey).Value,
@@ -93,6 +95,15 @@ public sealed class SettingsResolver
             MaxExpandedBytes = Size(Names.MaxExpandedSize, defaults.MaxExpandedBytes),
         };
         settings = settings with { RemoteUrl = RemoteUrl(settings.AllowInsecureHttp) };
+
+        if (settings.RemoteEnabled && token is not null && !RemoteRequestFactory.IsValidToken(token))
+        {
+            // Named by its variable, never shown: even a malformed token is a secret.
+            _log.Warning(
+                DiagnosticCodes.InvalidToken,
+                $"{tokenSource} has characters that cannot be sent in an HTTP header (spaces, line breaks or non-ASCII). Check its value. The remote cache is off for this build.");
+            settings = settings with { RemoteUrl = null, Token = null };
+        }
 
         if (settings.RemoteEnabled && settings.Token is null)
         {

@@ -12,6 +12,7 @@ public static class DiagnosticCodes
     public const string InsecureRemoteUrl = "ACB1003";
     public const string WeakSignatureKey = "ACB1004";
     public const string RemoteWithoutToken = "ACB1005";
+    public const string InvalidToken = "ACB1006";
 
     // Remote cache
     public const string RemoteRejected = "ACB2001";
