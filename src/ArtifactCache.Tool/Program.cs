@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Text.Json;
 using ArtifactCache.Build.Archive;
 using ArtifactCache.Build.Compilation;
@@ -147,7 +148,22 @@ root.Subcommands.Add(summary);
 root.Subcommands.Add(stats);
 root.Subcommands.Add(prune);
 root.Subcommands.Add(explain);
-return await root.Parse(args).InvokeAsync();
+// A parse error is bad input: exit 2, each message once (System.CommandLine would exit 1 and print a message once per
+// occurrence, e.g. twice for the two missing arguments of explain).
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+{
+    foreach (var message in parsed.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+    {
+        Console.Error.WriteLine("artifactcache: " + message);
+    }
+
+    var command = parsed.CommandResult.Command == root ? "artifactcache" : "artifactcache " + parsed.CommandResult.Command.Name;
+    Console.Error.WriteLine($"Run '{command} --help' for usage.");
+    return 2;
+}
+
+return await parsed.InvokeAsync();
 
 namespace ArtifactCache.Tool
 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Remote;
 
 namespace ArtifactCache.Build.Configuration;
 
@@ -50,18 +51,28 @@ public sealed class SettingsResolver
         public static readonly SettingName MaxEntrySize = new("ArtifactCacheMaxEntrySize", "ARTIFACTCACHE_MAX_ENTRY_SIZE");
         public static readonly SettingName MaxExpandedSize = new("ArtifactCacheMaxExpandedSize", "ARTIFACTCACHE_MAX_EXPANDED_SIZE");
 
-        /// <summary>Every MSBuild property the resolver reads; the task passes exactly these.</summary>
-        public static IEnumerable<string> Properties =>
-            new[]
-            {
-                Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, TeamId, TeamSlug, RequestTimeout,
-                ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize, MaxEntrySize, MaxExpandedSize,
-            }.Select(n => n.Property!);
+        /// <summary>
+        /// Every setting the resolver reads, secrets included. A test resolves with recording readers and fails when
+        /// the resolver reads a name that is not here, or this holds one it never reads.
+        /// </summary>
+        public static IReadOnlyList<SettingName> All { get; } =
+        [
+            Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, ReadOnly, Token, TeamId, TeamSlug,
+            SignatureKey, RequestTimeout, ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize,
+            MaxEntrySize, MaxExpandedSize,
+        ];
+
+        /// <summary>Every MSBuild property the resolver reads; the targets pass exactly these to the task.</summary>
+        public static IEnumerable<string> Properties => All.Where(n => n.Property is not null).Select(n => n.Property!);
+
+        /// <summary>Every environment variable the resolver reads for a setting (not those behind the default folder).</summary>
+        public static IEnumerable<string> EnvironmentVariables => All.SelectMany(n => n.Variables);
     }
 
     public CacheSettings Resolve()
     {
         var defaults = new CacheSettings();
+        var (token, tokenSource) = Read(Names.Token);
         var settings = new CacheSettings
         {
             Enabled = Bool(Names.Enabled, defaults.Enabled),
@@ -69,7 +80,7 @@ public sealed class SettingsResolver
             LocalDirectory = LocalDirectory(),
             LocalMaxBytes = Size(Names.LocalMaxSize, defaults.LocalMaxBytes),
             RemoteMode = Mode(),
-            Token = Read(Names.Token).Value,
+            Token = token,
             TeamId = Read(Names.TeamId).Value,
             TeamSlug = Read(Names.TeamSlug).Value,
             SignatureKey = Read(Names.SignatureKey).Value,
@@ -84,6 +95,15 @@ public sealed class SettingsResolver
             MaxExpandedBytes = Size(Names.MaxExpandedSize, defaults.MaxExpandedBytes),
         };
         settings = settings with { RemoteUrl = RemoteUrl(settings.AllowInsecureHttp) };
+
+        if (settings.RemoteEnabled && token is not null && !RemoteRequestFactory.IsValidToken(token))
+        {
+            // Named by its variable, never shown: even a malformed token is a secret.
+            _log.Warning(
+                DiagnosticCodes.InvalidToken,
+                $"{tokenSource} has characters that cannot be sent in an HTTP header (spaces, line breaks or non-ASCII). Check its value. The remote cache is off for this build.");
+            settings = settings with { RemoteUrl = null, Token = null };
+        }
 
         if (settings.RemoteEnabled && settings.Token is null)
         {

@@ -12,6 +12,7 @@ public static class DiagnosticCodes
     public const string InsecureRemoteUrl = "ACB1003";
     public const string WeakSignatureKey = "ACB1004";
     public const string RemoteWithoutToken = "ACB1005";
+    public const string InvalidToken = "ACB1006";
 
     // Remote cache
     public const string RemoteRejected = "ACB2001";
@@ -38,5 +39,6 @@ public static class DiagnosticCodes
     // Compilation caching
     public const string CacheStepFailed = "ACB5001";
     public const string CompilerNotStarted = "ACB5002";
+    public const string ReportWriteFailed = "ACB5003";
     public const string VerifyMismatch = "ACB5004";
 }

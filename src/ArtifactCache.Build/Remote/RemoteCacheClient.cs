@@ -60,9 +60,10 @@ public sealed class RemoteCacheClient : IDisposable
             _transport = new RemoteTransport(settings, handler, delay);
             if (settings.Token is { } token && !RemoteRequestFactory.IsValidToken(token))
             {
-                // Caught here, once, rather than as a header-format exception on every request.
+                // The resolver already turns the remote off for such a token (ACB1006); this guards settings made
+                // elsewhere, once, rather than as a header-format exception on every request.
                 _health.Disable(
-                    DiagnosticCodes.RemoteRejected,
+                    DiagnosticCodes.InvalidToken,
                     "The remote cache token contains characters an HTTP header cannot carry (spaces, line breaks or non-ASCII). Check ARTIFACTCACHE_TOKEN or TURBO_TOKEN. The remote cache is off for this build.");
             }
         }

@@ -211,21 +211,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     private void WriteReport(string reportLine, ICacheLog log)
     {
-        if (string.IsNullOrWhiteSpace(ReportFile))
+        if (!string.IsNullOrWhiteSpace(ReportFile))
         {
-            return;
-        }
-
-        try
-        {
-            if (!CompilationReport.TryAppend(ReportFile, reportLine))
-            {
-                log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile}: it stayed locked.");
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not append to the report file {ReportFile} ({e.Message}).");
+            ReportFiles.Append(ReportFile, reportLine, log);
         }
     }
 
@@ -235,15 +223,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             ? Path.GetDirectoryName(Path.GetFullPath(ReportFile))!
             : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ProjectPath))!, IntermediateDirectory ?? "obj"));
         var file = Path.Combine(folder, $"{project.Name}.{project.TargetFramework ?? "any"}.{project.Configuration ?? "any"}.artifactcache-explain.txt");
-        try
+        if (ReportFiles.WriteExplanation(file, CompilationReport.ExplanationFile(project, outcome), log))
         {
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(file, CompilationReport.ExplanationFile(project, outcome));
             Log.LogMessage(MessageImportance.High, $"ArtifactCache: explanation of the miss written to {file}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.Warning(DiagnosticCodes.CacheStepFailed, $"Could not write the explanation file {file} ({e.Message}).");
         }
     }
 

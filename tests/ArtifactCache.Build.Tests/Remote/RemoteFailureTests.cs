@@ -267,6 +267,7 @@ public class RemoteClientSetupTests : RemoteClientTestBase
         Assert.False(client.IsUsable);
         Assert.Equal(RemoteOutcome.Skipped, (await client.DownloadAsync(Hash, Destination, CancellationToken.None)).Outcome);
         Assert.Empty(server.Requests);
-        Assert.Equal([DiagnosticCodes.RemoteRejected], Log.WarningCodes);
+        Assert.Equal([DiagnosticCodes.InvalidToken], Log.WarningCodes);
+        Log.AssertNothingContains("SECRET-4f2a9e");
     }
 }

@@ -184,6 +184,39 @@ public sealed class SettingsResolverTests
         Assert.Equal(DiagnosticCodes.InvalidSetting, Assert.Single(log.Warnings).Code);
     }
 
+    [Theory]
+    [InlineData("tok-SECRET-4f2a9e\nX-Injected: 1")]
+    [InlineData("tok SECRET-4f2a9e")]
+    [InlineData("tok-SECRET-4f2a9\u00e9")]
+    public void A_token_that_cannot_go_into_an_HTTP_header_turns_the_remote_off_without_showing_it(string token)
+    {
+        var (settings, log) = Resolve(environment: new() { ["HOME"] = "/h", ["TURBO_API"] = "https://c.example.com", ["TURBO_TOKEN"] = token });
+
+        Assert.False(settings.RemoteEnabled);
+        Assert.Null(settings.Token);
+        var warning = Assert.Single(log.Warnings);
+        Assert.Equal(DiagnosticCodes.InvalidToken, warning.Code);
+        Assert.Contains("TURBO_TOKEN", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_token_is_only_checked_when_a_remote_would_use_it()
+    {
+        var (_, noRemote) = Resolve(environment: new() { ["HOME"] = "/h", ["ARTIFACTCACHE_TOKEN"] = "two words" });
+        Assert.Empty(noRemote.Warnings);
+
+        var (_, remoteOff) = Resolve(
+            new() { ["ArtifactCacheMode"] = "Off" },
+            new() { ["HOME"] = "/h", ["TURBO_API"] = "https://c.example.com", ["ARTIFACTCACHE_TOKEN"] = "two words" });
+        Assert.Empty(remoteOff.Warnings);
+
+        var (settings, valid) = Resolve(environment: new() { ["HOME"] = "/h", ["TURBO_API"] = "https://c.example.com", ["TURBO_TOKEN"] = "  tok_9f-A.b/c+d=  " });
+        Assert.Empty(valid.Warnings);
+        Assert.Equal("tok_9f-A.b/c+d=", settings.Token);
+        Assert.True(settings.RemoteEnabled);
+    }
+
     [Fact]
     public void Short_signature_key_and_missing_token_are_warned()
     {
