@@ -50,6 +50,7 @@ public sealed class SettingsResolver
         public static readonly SettingName MaxArtifactSize = new("ArtifactCacheMaxArtifactSize", "ARTIFACTCACHE_MAX_ARTIFACT_SIZE");
         public static readonly SettingName MaxEntrySize = new("ArtifactCacheMaxEntrySize", "ARTIFACTCACHE_MAX_ENTRY_SIZE");
         public static readonly SettingName MaxExpandedSize = new("ArtifactCacheMaxExpandedSize", "ARTIFACTCACHE_MAX_EXPANDED_SIZE");
+        public static readonly SettingName Verify = new("ArtifactCacheVerify", "ARTIFACTCACHE_VERIFY");
 
         /// <summary>
         /// Every setting the resolver reads, secrets included. A test resolves with recording readers and fails when
@@ -59,7 +60,7 @@ public sealed class SettingsResolver
         [
             Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, ReadOnly, Token, TeamId, TeamSlug,
             SignatureKey, RequestTimeout, ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize,
-            MaxEntrySize, MaxExpandedSize,
+            MaxEntrySize, MaxExpandedSize, Verify,
         ];
 
         /// <summary>Every MSBuild property the resolver reads; the targets pass exactly these to the task.</summary>
@@ -93,6 +94,7 @@ public sealed class SettingsResolver
             MaxArtifactBytes = Size(Names.MaxArtifactSize, defaults.MaxArtifactBytes),
             MaxEntryBytes = Size(Names.MaxEntrySize, defaults.MaxEntryBytes),
             MaxExpandedBytes = Size(Names.MaxExpandedSize, defaults.MaxExpandedBytes),
+            VerifyFraction = Fraction(Names.Verify),
         };
         settings = settings with { RemoteUrl = RemoteUrl(settings.AllowInsecureHttp) };
 
@@ -192,6 +194,32 @@ public sealed class SettingsResolver
                 Invalid(source, value, "true or false", fallback ? "true" : "false");
                 return fallback;
         }
+    }
+
+    // true (every hit), false, or the share of hits to check, such as 0.1.
+    private double Fraction(SettingName name)
+    {
+        var (value, source) = Read(name);
+        if (value is null)
+        {
+            return 0;
+        }
+
+        switch (value.ToUpperInvariant())
+        {
+            case "TRUE" or "YES" or "ON":
+                return 1;
+            case "FALSE" or "NO" or "OFF":
+                return 0;
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var fraction) && fraction is >= 0 and <= 1)
+        {
+            return fraction;
+        }
+
+        Invalid(source, value, "true, false or a fraction of hits from 0 to 1 (0.1 checks one hit in ten)", "false");
+        return 0;
     }
 
     private int Count(SettingName name, int fallback, int max)

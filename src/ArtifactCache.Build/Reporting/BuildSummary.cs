@@ -22,6 +22,12 @@ public sealed record BuildSummary
     /// <summary>Compilations the cache did not key at all (not cacheable, or an input was missing).</summary>
     public int Skipped { get; init; }
 
+    /// <summary>Hits that verify mode compiled again and found identical.</summary>
+    public int Verified { get; init; }
+
+    /// <summary>Hits that verify mode found different from a local compile (the local outputs were used).</summary>
+    public int VerifyDifferences { get; init; }
+
     /// <summary>The coded warnings raised in the build, once each.</summary>
     public IReadOnlyList<string> WarningCodes { get; init; } = [];
 
@@ -39,7 +45,7 @@ public sealed record BuildSummary
     /// <summary>Sums report lines; lines that are not report records are skipped (the file may be shared or cut short).</summary>
     public static BuildSummary FromReportLines(IEnumerable<string> lines, IReadOnlyList<string>? warningCodes = null)
     {
-        int hitsLocal = 0, hitsRemote = 0, stored = 0, notStored = 0, skipped = 0;
+        int hitsLocal = 0, hitsRemote = 0, stored = 0, notStored = 0, skipped = 0, verified = 0, differences = 0;
         long savedMs = 0, spentMs = 0;
         var misses = new List<(string, string)>();
         foreach (var line in lines)
@@ -62,6 +68,8 @@ public sealed record BuildSummary
                 }
 
                 savedMs += record.SavedMs ?? 0;
+                verified += record.Verified == true ? 1 : 0;
+                differences += record.Verified == false ? 1 : 0;
             }
             else if (record.Key is null)
             {
@@ -93,6 +101,8 @@ public sealed record BuildSummary
         {
             HitsLocal = hitsLocal,
             HitsRemote = hitsRemote,
+            Verified = verified,
+            VerifyDifferences = differences,
             MissesStored = stored,
             MissesNotStored = notStored,
             Skipped = skipped,
@@ -107,7 +117,8 @@ public sealed record BuildSummary
     public string ToLine() =>
         $"ArtifactCache: {Compilations} compilation{(Compilations == 1 ? "" : "s")}: {HitsLocal} local hit{S(HitsLocal)}, {HitsRemote} remote hit{S(HitsRemote)}, " +
         $"{MissesStored} miss{Es(MissesStored)} stored, {MissesNotStored} not stored, {Skipped} skipped, " +
-        $"{(WarningCodes.Count == 0 ? "no warnings" : "warnings " + string.Join(", ", WarningCodes))}; compile time saved {Duration(Saved)}";
+        $"{(WarningCodes.Count == 0 ? "no warnings" : "warnings " + string.Join(", ", WarningCodes))}; compile time saved {Duration(Saved)}" +
+        (Verified + VerifyDifferences > 0 ? $"; verified {Verified} hit{S(Verified)}, {VerifyDifferences} differ{(VerifyDifferences == 1 ? "s" : "")}" : "");
 
     /// <summary>A Markdown section: the counts as a table, then each miss and why (up to <paramref name="maxMisses"/>).</summary>
     public string ToMarkdown(string title = "ArtifactCache", int maxMisses = 20)
@@ -115,9 +126,9 @@ public sealed record BuildSummary
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"### {title}");
         text.AppendLine();
-        text.AppendLine("| Hits (local) | Hits (remote) | Misses stored | Misses not stored | Skipped | Cache warnings | Compile time saved |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---|---:|");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| {HitsLocal} | {HitsRemote} | {MissesStored} | {MissesNotStored} | {Skipped} | {(WarningCodes.Count == 0 ? "none" : string.Join(", ", WarningCodes))} | {Duration(Saved)} |");
+        text.AppendLine("| Hits (local) | Hits (remote) | Misses stored | Misses not stored | Skipped | Verified hits | Hits that differed | Cache warnings | Compile time saved |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| {HitsLocal} | {HitsRemote} | {MissesStored} | {MissesNotStored} | {Skipped} | {Verified} | {VerifyDifferences} | {(WarningCodes.Count == 0 ? "none" : string.Join(", ", WarningCodes))} | {Duration(Saved)} |");
         if (Misses.Count > 0)
         {
             text.AppendLine();
@@ -146,6 +157,8 @@ public sealed record BuildSummary
         json.WriteNumber("missesStored", MissesStored);
         json.WriteNumber("missesNotStored", MissesNotStored);
         json.WriteNumber("skipped", Skipped);
+        json.WriteNumber("verified", Verified);
+        json.WriteNumber("verifyDifferences", VerifyDifferences);
         json.WriteStartArray("warnings");
         foreach (var code in WarningCodes)
         {
@@ -195,7 +208,8 @@ public sealed record BuildSummary
                 String(root, "reason"),
                 String(root, "explanation"),
                 Number(root, "durationMs") ?? 0,
-                Number(root, "savedMs"));
+                Number(root, "savedMs"),
+                root.TryGetProperty("verified", out var verified) && verified.ValueKind is JsonValueKind.True or JsonValueKind.False ? verified.GetBoolean() : null);
             return true;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -210,5 +224,5 @@ public sealed record BuildSummary
     private static long? Number(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 
-    private readonly record struct ReportRecord(string Project, string Result, string? Source, string? Key, bool Stored, string? Reason, string? Explanation, long DurationMs, long? SavedMs);
+    private readonly record struct ReportRecord(string Project, string Result, string? Source, string? Key, bool Stored, string? Reason, string? Explanation, long DurationMs, long? SavedMs, bool? Verified);
 }

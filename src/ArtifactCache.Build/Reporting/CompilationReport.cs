@@ -17,7 +17,7 @@ public sealed record ProjectIdentity(string ProjectPath, string? TargetFramework
 /// <summary>
 /// The one line per cached compilation: the console summary and the JSON Lines report record
 /// (schema in the README: project, targetFramework, configuration, target, key, result, source, stored, reason,
-/// durationMs, savedMs, files, timestamp).
+/// durationMs, savedMs, verified, files, timestamp).
 /// </summary>
 public static class CompilationReport
 {
@@ -29,7 +29,8 @@ public static class CompilationReport
         if (outcome.IsHit)
         {
             var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
-            return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}";
+            var verified = outcome.Verified switch { true => ", verified", false => ", verify found a difference: local compile used", _ => "" };
+            return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
         }
 
         var why = Explanation(outcome) is { } explanation ? ": " + explanation : "";
@@ -100,6 +101,15 @@ public static class CompilationReport
             else
             {
                 json.WriteNull("savedMs");
+            }
+
+            if (outcome.Verified is { } verifiedHit)
+            {
+                json.WriteBoolean("verified", verifiedHit);
+            }
+            else
+            {
+                json.WriteNull("verified");
             }
 
             json.WriteNumber("files", outcome.Files);
