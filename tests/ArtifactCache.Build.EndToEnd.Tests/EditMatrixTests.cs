@@ -155,6 +155,21 @@ public sealed class EditMatrixTests : IClassFixture<WarmRepository>
         [".resx"] = new("Core", c => File.WriteAllText(Core(c, "Strings.resx"), SampleSolution.Resx("Greeting", "Hi from resx"))),
         ["strong-name key file"] = new("Core", c => File.WriteAllBytes(Core(c, "key.snk"), SampleSolution.StrongNameKey())),
         ["Features"] = new("Core", c => CoreProperty(c, "<Features>strict</Features>")),
+        // Soundness (see README, "How a key is made"): each of these was once a stale hit.
+        ["XML doc include file"] = new("Core", c => Replace(Core(c, "docs.xml"), "Stamps v1.", "Stamps v2.")),
+        ["checkout path in an assembly attribute"] = new("Core", c => CoreItem(c, "<AssemblyMetadata Include=\"ProjectDir\" Value=\"$(MSBuildProjectDirectory)\" />")),
+        ["commit in the user's own attribute"] = new("Core", c => CoreItem(c, "<AssemblyMetadata Include=\"Commit\" Value=\"$(SourceRevisionId)\" />")),
+        ["public constant shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "const string Build = \"+0123", "const string Build = \"+9123")),
+        ["attribute argument shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "Description(\"+0123", "Description(\"+9123")),
+        ["default parameter shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "string value = \"+0123", "string value = \"+9123")),
+        ["PathMap for the project folder"] = new("Core", c => CoreProperty(c, "<PathMap>$(MSBuildProjectDirectory)/=/custom/</PathMap>")),
+        ["EmbedAllSources"] = new("Core", c => CoreProperty(c, "<EmbedAllSources>true</EmbedAllSources>")),
+        ["AssemblyInformationalVersion"] = new("Core", c => CoreProperty(c, "<InformationalVersion>2.0.0-beta</InformationalVersion>")),
+        ["FileVersion"] = new("Core", c => CoreProperty(c, "<FileVersion>2.0.0.7</FileVersion>")),
+        ["Copyright"] = new("Core", c => CoreProperty(c, "<Copyright>Copyright 2027</Copyright>")),
+        ["analyzer config value (CompilerVisibleProperty)"] = new("Core", c => CoreItem(c, "<CompilerVisibleProperty Include=\"RootNamespace\" />")),
+        ["WarningLevel"] = new("Core", c => CoreProperty(c, "<WarningLevel>4</WarningLevel>")),
+        ["PlatformTarget"] = new("Core", c => CoreProperty(c, "<PlatformTarget>x64</PlatformTarget>")),
         ["the compiler itself"] = new("Core", c =>
         {
             // A copy of the SDK's compiler with one assembly changed by a trailing byte: still runs, is another compiler.
@@ -182,6 +197,10 @@ public sealed class EditMatrixTests : IClassFixture<WarmRepository>
             File.AppendAllText(Path.Combine(c, "README.md"), "more\n");
             Workspace.Git(c, "commit", "-q", "-am", "docs");
         },
+        // CI builds map source paths the same way (DeterministicSourcePaths), so they share entries with local builds.
+        ["ContinuousIntegrationBuild"] = c => File.WriteAllText(
+            Path.Combine(c, "Directory.Build.props"),
+            File.ReadAllText(Path.Combine(c, "Directory.Build.props")).Replace("<PropertyGroup>", "<PropertyGroup><ContinuousIntegrationBuild>true</ContinuousIntegrationBuild>", StringComparison.Ordinal)),
     };
 
     public static TheoryData<string> NonChangeKinds => new(NonChanges.Keys);

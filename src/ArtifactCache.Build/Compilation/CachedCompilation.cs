@@ -410,12 +410,11 @@ public sealed class CachedCompilation
                 return hit with { Verified = true, Duration = stopwatch.Elapsed };
             }
 
-            var first = differences[0];
             _log.Warning(
                 DiagnosticCodes.VerifyMismatch,
-                $"Verify: the cached outputs of {request.ProjectName} differ from a local compile: {first.File}: {first.Kind}: {first.Detail}" +
-                (differences.Count > 1 ? $" (and {differences.Count - 1} more)" : "") +
-                ". The local compile's outputs are used and replace the cache entry; an input the key does not see changed (see README, Verify mode).");
+                $"Verify: the cached outputs of {request.ProjectName} differ from a local compile: " +
+                string.Join("; ", differences.Select(d => $"{d.File}: {d.Kind}: {d.Detail}")) +
+                ". The local compile's outputs are used and replace the cache entry. See the README's \"Deliberate differences\" and \"Verify mode\".");
             var destinations = OutputDestinations(request.CommandLine);
             var now = DateTime.UtcNow;
             foreach (var (role, path) in produced)

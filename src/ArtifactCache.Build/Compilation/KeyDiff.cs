@@ -109,6 +109,8 @@ public static class KeyDiff
         return (colon < 0 ? name : name[..colon]).ToLowerInvariant();
     }
 
+    private static readonly System.Text.RegularExpressions.Regex MappedRoot = new("^/_[0-9]*/", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private static string Describe(string identity, KeyInput input)
     {
         var bare = identity.Split('#')[0];
@@ -121,6 +123,12 @@ public static class KeyDiff
         if (name.StartsWith("{root}/", StringComparison.Ordinal))
         {
             return name["{root}/".Length..];
+        }
+
+        // A source under the mapped repository root ("/_/src/Parser.cs"): the part a person knows.
+        if (MappedRoot.Match(name) is { Success: true } mapped)
+        {
+            return name[mapped.Length..];
         }
 
         // "/reference:{any}/Lib.dll" -> "reference Lib.dll"

@@ -99,6 +99,22 @@ public static class SampleSolution
         Workspace.Write(Path.Combine(root, "Core", "data.txt"), "embedded data v1");
         Workspace.Write(Path.Combine(root, "Core", "Strings.resx"), Resx("Greeting", "Hello from resx"));
         File.WriteAllBytes(Path.Combine(root, "Core", "key.snk"), StrongNameKey());
+        // Documentation the compiler reads by itself, and values shaped like the SDK's "+<commit>" suffix.
+        Workspace.Write(Path.Combine(root, "Core", "docs.xml"), "<doc><member name=\"Stamps\"><summary>Stamps v1.</summary></member></doc>\n");
+        Workspace.Write(Path.Combine(root, "Core", "Stamps.cs"), """
+            namespace Core;
+
+            /// <include file="docs.xml" path="doc/member[@name='Stamps']/*" />
+            [System.ComponentModel.Description("+0123456789abcdef0123456789abcdef01234567")]
+            public static class Stamps
+            {
+                /// <summary>A constant.</summary>
+                public const string Build = "+0123456789abcdef0123456789abcdef01234567";
+
+                /// <summary>A default parameter value.</summary>
+                public static string Echo(string value = "+0123456789abcdef0123456789abcdef01234567") => value;
+            }
+            """);
         Workspace.Write(Path.Combine(root, "Core", "Names.cs"), """
             namespace Core;
 
