@@ -1,0 +1,314 @@
+using System.Reflection.PortableExecutable;
+using System.Security.Cryptography;
+using System.Text;
+using ArtifactCache.Build.Compilation;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Emit;
+
+namespace ArtifactCache.Build.Tests.Compilation;
+
+/// <summary>
+/// Real assemblies, emitted in-process the way the SDK emits reference assemblies (a <c>/refout</c> beside the
+/// implementation, deterministic, with a Win32 version resource), hashed with and without their stamps changed.
+/// Every "equal" case also checks that the plain bytes differ, so it fails if the neutraliser is removed; every
+/// "different" case fails if the neutraliser reaches beyond the stamps.
+/// </summary>
+public sealed class StampNeutralHashTests : IDisposable
+{
+    private const string Sha1 = "0123456789abcdef0123456789abcdef01234567";
+    private const string Sha2 = "89abcdef0123456789abcdef0123456789abcdef";
+    private const string Sha256A = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const string Sha256B = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+    private const string Api = """
+        namespace Lib;
+        public static class Api
+        {
+            public static int Twice(int x) => x * 2;
+        }
+        """;
+
+    private static readonly MetadataReference[] References =
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p) is "System.Runtime.dll" or "System.Private.CoreLib.dll")
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToArray();
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "acb-stamps", Guid.NewGuid().ToString("N"));
+    private int _count;
+
+    public StampNeutralHashTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData(Sha1, Sha2)]
+    [InlineData(Sha256A, Sha256B)]
+    public void The_same_library_at_two_commits_hashes_equal(string commit1, string commit2)
+    {
+        var first = EmitReference(Informational("1.0.0+" + commit1) + Api);
+        var second = EmitReference(Informational("1.0.0+" + commit2) + Api);
+
+        AssertProductVersion(first, "1.0.0+" + commit1);
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Fact]
+    public void A_commit_only_in_the_Win32_ProductVersion_is_neutralised()
+    {
+        // The attribute is the same; only the resource differs, so this fails if the resource is not parsed.
+        var first = EmitReference(Informational("1.0.0") + Api, resourceSource: Informational("1.0.0+" + Sha1) + Api);
+        var second = EmitReference(Informational("1.0.0") + Api, resourceSource: Informational("1.0.0+" + Sha2) + Api);
+
+        AssertProductVersion(first, "1.0.0+" + Sha1);
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Theory]
+    [InlineData("""public static class C { public const string Commit = "+{0}"; }""")]
+    [InlineData("""public static class C { public const string Version = "1.0.0+{0}"; }""")]
+    [InlineData("""[System.Obsolete("+{0}")] public static class C { }""")]
+    [InlineData("""[System.AttributeUsage(System.AttributeTargets.All)] public sealed class TagAttribute(string value) : System.Attribute { public string Value => value; } [Tag("+{0}")] public static class C { }""")]
+    [InlineData("""public static class C { public static void M(string s = "+{0}") { } }""")]
+    [InlineData("""[assembly: System.Reflection.AssemblyMetadata("Commit", "1.0.0+{0}")] public static class C { }""")]
+    [InlineData("""[assembly: System.Reflection.AssemblyTitle("1.0.0+{0}")] public static class C { }""")]
+    [InlineData("""[assembly: System.Reflection.AssemblyTitle("1.0.0+{1}")] public static class C { }""")]   // one blob with the version
+    [InlineData("""
+        [assembly: Other.AssemblyInformationalVersion("1.0.0+{0}")]
+        namespace Other { public sealed class AssemblyInformationalVersionAttribute(string v) : System.Attribute { public string V => v; } }
+        """)]
+    public void Api_that_looks_like_a_commit_is_part_of_the_hash(string template)
+    {
+        // The informational version is a commit too, so the file is parsed and neutralised, not left plain.
+        // {1} is the commit of the informational version itself.
+        var first = EmitReference(Informational("1.0.0+" + Sha1) + template.Replace("{0}", Sha1, StringComparison.Ordinal).Replace("{1}", Sha1, StringComparison.Ordinal));
+        var second = EmitReference(Informational("1.0.0+" + (template.Contains("{1}", StringComparison.Ordinal) ? Sha2 : Sha1)) +
+            template.Replace("{0}", Sha2, StringComparison.Ordinal).Replace("{1}", Sha2, StringComparison.Ordinal));
+
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix | VolatileStamps.Versions);
+    }
+
+    [Theory]
+    [InlineData("1.0.0+0123456789ABCDEF0123456789ABCDEF01234567", "1.0.0+89ABCDEF0123456789ABCDEF0123456789ABCDEF")]  // uppercase
+    [InlineData("1.0.0+0123456789abcdef0123456789abcdef0123456", "1.0.0+89abcdef0123456789abcdef0123456789abcde")]    // 39 digits
+    [InlineData("1.0.0+0123456789abcdef0123456789abcdef012345678", "1.0.0+89abcdef0123456789abcdef0123456789abcdef0")]  // 41 digits
+    [InlineData("1.0.0+0123456789abcdef0123456789abcdef01234567.1", "1.0.0+89abcdef0123456789abcdef0123456789abcdef.1")]  // not at the end
+    [InlineData("1.0.0-0123456789abcdef0123456789abcdef01234567", "1.0.0-89abcdef0123456789abcdef0123456789abcdef")]  // no '+'
+    [InlineData("1.0.0+ghijklmnopqrstuvwxyzghijklmnopqrstuvwx", "1.0.0+xwvutsrqponmlkjihgzyxwvutsrqponmlkjihg")]       // not hex
+    public void An_informational_version_suffix_that_is_not_a_commit_is_part_of_the_hash(string version1, string version2)
+    {
+        var first = EmitReference(Informational(version1) + Api);
+        var second = EmitReference(Informational(version2) + Api);
+
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Fact]
+    public void Without_the_commit_flag_the_commit_is_part_of_the_hash()
+    {
+        var first = EmitReference(Informational("1.0.0+" + Sha1) + Api);
+        var second = EmitReference(Informational("1.0.0+" + Sha2) + Api);
+
+        AssertDifferent(first, second, VolatileStamps.None);
+    }
+
+    [Fact]
+    public void A_different_mvid_and_time_stamp_alone_hash_equal()
+    {
+        // A non-deterministic build gets a random MVID (and the current time) every time. (A reference assembly's MVID
+        // is a hash of its content even then, so this is the implementation.)
+        var first = EmitImplementation(Informational("1.0.0") + Api, deterministic: false);
+        var second = EmitImplementation(Informational("1.0.0") + Api, deterministic: false);
+
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Fact]
+    public void Ids_derived_from_the_pdb_alone_hash_equal()
+    {
+        // A comment moves the sequence points: the pdb changes, and with it the pdb id and age (CodeView), the pdb
+        // checksum, the content-derived MVID and time stamps of a deterministic build; the IL and metadata do not.
+        var first = EmitImplementation(Informational("1.0.0") + Api, pdbPath: "/_/Lib/obj/Lib.pdb");
+        var second = EmitImplementation(Informational("1.0.0") + "// a comment\n\n" + Api, pdbPath: "/_/Lib/obj/Lib.pdb");
+
+        Assert.Equal(
+            [DebugDirectoryEntryType.CodeView, DebugDirectoryEntryType.PdbChecksum, DebugDirectoryEntryType.Reproducible],
+            ReadDebugEntryTypes(first));
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Fact]
+    public void A_pdb_path_is_part_of_the_hash()
+    {
+        var first = EmitImplementation(Informational("1.0.0") + Api, pdbPath: "/_/one/Lib.pdb");
+        var second = EmitImplementation(Informational("1.0.0") + Api, pdbPath: "/_/two/Lib.pdb");
+
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Fact]
+    public void Volatile_versions_hash_equal_only_with_the_versions_flag()
+    {
+        var first = EmitReference(Informational("1.2.3-alpha.0.5+" + Sha1) + FileVersion("1.2.3.5") + Api);
+        var second = EmitReference(Informational("1.2.3-alpha.0.6+" + Sha2) + FileVersion("1.2.3.6") + Api);
+
+        Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.Versions), StampNeutralHash.Hash(second, VolatileStamps.Versions));
+        Assert.Equal(
+            StampNeutralHash.Hash(first, VolatileStamps.Versions | VolatileStamps.CommitSuffix),
+            StampNeutralHash.Hash(second, VolatileStamps.Versions | VolatileStamps.CommitSuffix));
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Theory]
+    [InlineData("1.2.3.5", "1.2.3.6", "1.2.3", "1.2.3")]   // the fixed file info and the FileVersion string
+    [InlineData("1.2.3.5", "1.2.3.5", "1.2.3-a.5", "1.2.3-a.6")]   // the ProductVersion string (and the attribute)
+    public void Each_volatile_version_is_neutralised(string fileVersion1, string fileVersion2, string informational1, string informational2)
+    {
+        var first = EmitReference(Informational(informational1) + FileVersion(fileVersion1) + Api);
+        var second = EmitReference(Informational(informational2) + FileVersion(fileVersion2) + Api);
+
+        Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.Versions), StampNeutralHash.Hash(second, VolatileStamps.Versions));
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Fact]
+    public void The_assembly_version_is_never_neutralised()
+    {
+        var first = EmitReference(Informational("1.2.3") + FileVersion("1.2.3.5") + AssemblyVersion("1.0.0.0") + Api);
+        var second = EmitReference(Informational("1.2.3") + FileVersion("1.2.3.5") + AssemblyVersion("2.0.0.0") + Api);
+
+        AssertDifferent(first, second, VolatileStamps.Versions | VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(4096)]
+    public void A_file_that_is_not_an_assembly_hashes_as_its_bytes(int length)
+    {
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        if (length >= 2)
+        {
+            (bytes[0], bytes[1]) = ((byte)'M', (byte)'Z');
+        }
+
+        var path = Write(bytes);
+
+        Assert.Equal(PlainHash(path), StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions));
+    }
+
+    [Fact]
+    public void A_truncated_or_damaged_assembly_never_throws()
+    {
+        var original = File.ReadAllBytes(EmitImplementation(Informational("1.0.0+" + Sha1) + Api, pdbPath: "/_/Lib/obj/Lib.pdb", win32: true));
+        var random = new Random(12345);
+        for (var length = 0; length < original.Length; length += 13)
+        {
+            var path = Write(original[..length]);
+            Assert.Equal(64, StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions).Length);
+        }
+
+        for (var i = 0; i < 300; i++)
+        {
+            var damaged = original.ToArray();
+            for (var j = 0; j < 4; j++)
+            {
+                damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+            }
+
+            var path = Write(damaged);
+            Assert.Equal(64, StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions).Length);
+        }
+    }
+
+    [Fact]
+    public void The_single_argument_overload_neutralises_the_commit()
+    {
+        var first = EmitReference(Informational("1.0.0+" + Sha1) + Api);
+
+        Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.CommitSuffix), StampNeutralHash.Hash(first));
+        Assert.NotEqual(StampNeutralHash.Hash(first, VolatileStamps.None), StampNeutralHash.Hash(first));
+    }
+
+    private static string Informational(string version) => $"[assembly: System.Reflection.AssemblyInformationalVersion(\"{version}\")]\n";
+
+    private static string FileVersion(string version) => $"[assembly: System.Reflection.AssemblyFileVersion(\"{version}\")]\n";
+
+    private static string AssemblyVersion(string version) => $"[assembly: System.Reflection.AssemblyVersion(\"{version}\")]\n";
+
+    private static CSharpCompilation Compile(string source, bool deterministic = true) =>
+        CSharpCompilation.Create(
+            "Lib",
+            [CSharpSyntaxTree.ParseText(source, path: "/_/Lib/Api.cs", encoding: Encoding.UTF8)],
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, deterministic: deterministic));
+
+    // As csc /refout does: the implementation and its reference assembly in one emit. The compiler builds the version
+    // resource from the attributes; another source for it varies the resource alone.
+    private string EmitReference(string source, bool deterministic = true, string? resourceSource = null)
+    {
+        var compilation = Compile(source, deterministic);
+        using var implementation = new MemoryStream();
+        using var reference = new MemoryStream();
+        using var resources = Win32Resources(resourceSource is null ? compilation : Compile(resourceSource));
+        var result = compilation.Emit(implementation, metadataPEStream: reference, win32Resources: resources);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        return Write(reference.ToArray());
+    }
+
+    private string EmitImplementation(string source, bool deterministic = true, string? pdbPath = null, bool win32 = false)
+    {
+        var compilation = Compile(source, deterministic);
+        using var pe = new MemoryStream();
+        using var pdb = pdbPath is null ? null : new MemoryStream();
+        using var resources = win32 ? Win32Resources(compilation) : null;
+        var options = new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb, pdbFilePath: pdbPath);
+        var result = compilation.Emit(pe, pdb, win32Resources: resources, options: options);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        return Write(pe.ToArray());
+    }
+
+    private static Stream Win32Resources(CSharpCompilation compilation) =>
+        compilation.CreateDefaultWin32Resources(versionResource: true, noManifest: true, manifestContents: null, iconInIcoFormat: null);
+
+    private string Write(byte[] bytes)
+    {
+        var path = Path.Combine(_folder, $"Lib{++_count}.dll");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static string PlainHash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();
+
+    private static void AssertEqualOnlyNeutralised(string first, string second)
+    {
+        Assert.NotEqual(PlainHash(first), PlainHash(second));
+        Assert.Equal(StampNeutralHash.Hash(first), StampNeutralHash.Hash(second));
+        Assert.Equal(
+            StampNeutralHash.Hash(first, VolatileStamps.CommitSuffix | VolatileStamps.Versions),
+            StampNeutralHash.Hash(second, VolatileStamps.CommitSuffix | VolatileStamps.Versions));
+        Assert.NotEqual(PlainHash(first), StampNeutralHash.Hash(first));
+    }
+
+    private static void AssertDifferent(string first, string second, VolatileStamps stamps)
+    {
+        Assert.NotEqual(StampNeutralHash.Hash(first, stamps), StampNeutralHash.Hash(second, stamps));
+        // Parsed and neutralised, not merely left plain: the content-derived ids are always blanked.
+        Assert.NotEqual(PlainHash(first), StampNeutralHash.Hash(first, stamps));
+    }
+
+    private static DebugDirectoryEntryType[] ReadDebugEntryTypes(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        return pe.ReadDebugDirectory().Select(e => e.Type).ToArray();
+    }
+
+    // Outside Windows, FileVersionInfo reads the attributes, not the resource: look for the UTF-16 value itself.
+    private static void AssertProductVersion(string path, string expected) =>
+        Assert.True(File.ReadAllBytes(path).AsSpan().IndexOf(Encoding.Unicode.GetBytes(expected)) >= 0, $"No UTF-16 \"{expected}\" in {path}.");
+}
