@@ -73,9 +73,9 @@ public sealed class StampNeutralHashTests : IDisposable
     [InlineData("""public static class C { public static void M(string s = "+{0}") { } }""")]
     [InlineData("""[assembly: System.Reflection.AssemblyMetadata("Commit", "1.0.0+{0}")] public static class C { }""")]
     [InlineData("""[assembly: System.Reflection.AssemblyTitle("1.0.0+{0}")] public static class C { }""")]
-    [InlineData("""[assembly: System.Reflection.AssemblyTitle("1.0.0+{1}")] public static class C { }""")]   // one blob with the version
+    [InlineData("""[System.AttributeUsage(System.AttributeTargets.All)] public sealed class TagAttribute(string value) : System.Attribute { public string Value => value; } [Tag("1.0.0+{1}")] public static class C { }""")]   // one blob with the version
     [InlineData("""
-        [assembly: Other.AssemblyInformationalVersion("1.0.0+{0}")]
+        [assembly: Other.AssemblyInformationalVersion("2.0.0+{0}")]
         namespace Other { public sealed class AssemblyInformationalVersionAttribute(string v) : System.Attribute { public string V => v; } }
         """)]
     public void Api_that_looks_like_a_commit_is_part_of_the_hash(string template)
@@ -99,10 +99,16 @@ public sealed class StampNeutralHashTests : IDisposable
     [InlineData("1.0.0+ghijklmnopqrstuvwxyzghijklmnopqrstuvwx", "1.0.0+xwvutsrqponmlkjihgzyxwvutsrqponmlkjihg")]       // not hex
     public void An_informational_version_suffix_that_is_not_a_commit_is_part_of_the_hash(string version1, string version2)
     {
-        var first = EmitReference(Informational(version1) + Api);
-        var second = EmitReference(Informational(version2) + Api);
-
-        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        // In the attribute alone, in the Win32 ProductVersion alone, and in both.
+        AssertDifferent(
+            EmitReference(Informational(version1) + Api, win32: false),
+            EmitReference(Informational(version2) + Api, win32: false),
+            VolatileStamps.CommitSuffix);
+        AssertDifferent(
+            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version1) + Api),
+            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version2) + Api),
+            VolatileStamps.CommitSuffix);
+        AssertDifferent(EmitReference(Informational(version1) + Api), EmitReference(Informational(version2) + Api), VolatileStamps.CommitSuffix);
     }
 
     [Fact]
@@ -171,6 +177,12 @@ public sealed class StampNeutralHashTests : IDisposable
 
         Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.Versions), StampNeutralHash.Hash(second, VolatileStamps.Versions));
         AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+
+        // Without the flag, the attributes alone keep their versions too.
+        AssertDifferent(
+            EmitReference(Informational(informational1) + FileVersion(fileVersion1) + Api, win32: false),
+            EmitReference(Informational(informational2) + FileVersion(fileVersion2) + Api, win32: false),
+            VolatileStamps.CommitSuffix);
     }
 
     [Fact]
@@ -250,12 +262,12 @@ public sealed class StampNeutralHashTests : IDisposable
 
     // As csc /refout does: the implementation and its reference assembly in one emit. The compiler builds the version
     // resource from the attributes; another source for it varies the resource alone.
-    private string EmitReference(string source, bool deterministic = true, string? resourceSource = null)
+    private string EmitReference(string source, bool deterministic = true, string? resourceSource = null, bool win32 = true)
     {
         var compilation = Compile(source, deterministic);
         using var implementation = new MemoryStream();
         using var reference = new MemoryStream();
-        using var resources = Win32Resources(resourceSource is null ? compilation : Compile(resourceSource));
+        using var resources = win32 ? Win32Resources(resourceSource is null ? compilation : Compile(resourceSource)) : null;
         var result = compilation.Emit(implementation, metadataPEStream: reference, win32Resources: resources);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
         return Write(reference.ToArray());
