@@ -6,39 +6,24 @@ namespace ArtifactCache.Build.Compilation;
 /// <summary>
 /// The two places the SDK writes the commit id into a compilation's inputs on every commit, found by parsing those
 /// generated files and nowhere else: the <c>+&lt;commit&gt;</c> suffix of <c>AssemblyInformationalVersion</c> in the
-/// generated AssemblyInfo source, and the commit inside the Source Link map's URLs. Outside strict mode the key reads
+/// generated AssemblyInfo source (its value comes from <see cref="VersionStamps"/>), and the commit inside the Source
+/// Link map's URLs. Outside strict mode the key reads
 /// them with the commit replaced by a placeholder; the same commit anywhere else (a user's own attribute, a constant)
 /// stays in the key.
 /// </summary>
 internal static class CommitStamps
 {
     private const string Placeholder = "{revision}";
-    private const string InformationalVersionLine = "[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"";
-    private const string LineEnd = "\")]";
 
-    /// <summary>The generated AssemblyInfo text with only the informational version's commit suffix replaced.</summary>
-    public static string WithoutInformationalVersionCommit(string assemblyInfo, string revision)
+    /// <summary>An informational version with the commit suffix the SDK appends replaced; any other value as it is.</summary>
+    public static string WithoutCommitSuffix(string informationalVersion, string revision)
     {
-        var lines = assemblyInfo.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i].TrimEnd('\r');
-            if (!line.StartsWith(InformationalVersionLine, StringComparison.Ordinal) || !line.EndsWith(LineEnd, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var value = line[InformationalVersionLine.Length..^LineEnd.Length];
-            // The SDK appends "+<commit>", or ".<commit>" when the version already has build metadata (MinVer's does).
-            var plus = value.IndexOf('+', StringComparison.Ordinal);
-            if (plus >= 0 && value.EndsWith(revision, StringComparison.Ordinal) && value.Length > revision.Length &&
-                value[^(revision.Length + 1)] is '+' or '.')
-            {
-                lines[i] = InformationalVersionLine + value[..^revision.Length] + Placeholder + LineEnd + lines[i][line.Length..];
-            }
-        }
-
-        return string.Join('\n', lines);
+        // The SDK appends "+<commit>", or ".<commit>" when the version already has build metadata (MinVer's does).
+        var value = informationalVersion;
+        return value.Contains('+', StringComparison.Ordinal) && value.EndsWith(revision, StringComparison.Ordinal) &&
+               value.Length > revision.Length && value[^(revision.Length + 1)] is '+' or '.'
+            ? value[..^revision.Length] + Placeholder
+            : value;
     }
 
     /// <summary>The Source Link json with the commit replaced inside its URLs only; the text as it is when it is not json.</summary>

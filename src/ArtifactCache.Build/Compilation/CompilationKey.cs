@@ -39,6 +39,9 @@ public sealed record KeyContext
     /// <summary>The commit id the SDK stamps into the AssemblyInfo and Source Link files; null in strict mode, so it stays in the key.</summary>
     public string? SourceRevisionId { get; init; }
 
+    /// <summary>Leave the version stamps git-height tools write per commit out of the key (ArtifactCacheVolatileVersion).</summary>
+    public bool VolatileVersions { get; init; }
+
     /// <summary>The generated AssemblyInfo source, where the commit id is stamped.</summary>
     public string? GeneratedAssemblyInfoFile { get; init; }
 

@@ -55,10 +55,14 @@ public sealed class CompilationKeyBuilder
             .Distinct(PathComparer)
             .ToList();
 
+        var generated = context.IntermediateDirectory is null
+            ? null
+            : WithTrailingSeparator(Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.IntermediateDirectory)));
         var contentHashes = new ConcurrentDictionary<string, string>(PathComparer);
+        var extraInputs = new ConcurrentBag<(string Path, KeyInput Input)>();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, path =>
         {
-            contentHashes[path] = HashContent(path, root, context, commandLine);
+            contentHashes[path] = HashContent(path, root, generated, context, commandLine, extraInputs);
         });
 
         var inputs = new List<KeyInput>
@@ -114,7 +118,9 @@ public sealed class CompilationKeyBuilder
             inputs.Add(new KeyInput("generated sources folder", MappedName(WithTrailingSeparator(Path.GetDirectoryName(output)!), pathMap)));
         }
 
-        inputs.AddRange(NotRelocatable(commandLine, root, context));
+        // Version stamps and relocation notes, in command-line order so the manifest does not depend on thread timing.
+        var order = files.Select((f, i) => (f, i)).ToDictionary(x => x.f, x => x.i, PathComparer);
+        inputs.AddRange(extraInputs.OrderBy(e => order[e.Path]).ThenBy(e => e.Input.Name, StringComparer.Ordinal).Select(e => e.Input));
         return CompilationKey.FromInputs(inputs);
     }
 
@@ -135,7 +141,7 @@ public sealed class CompilationKeyBuilder
     private static bool IsGlobalConfig(CompilerArgument argument) =>
         argument.Switch == "analyzerconfig" && !string.Equals(Path.GetFileName(argument.Path), ".editorconfig", StringComparison.OrdinalIgnoreCase);
 
-    private string HashContent(string path, string? root, KeyContext context, CompilerCommandLine commandLine)
+    private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, ConcurrentBag<(string, KeyInput)> extraInputs)
     {
         if (!File.Exists(path))
         {
@@ -144,16 +150,48 @@ public sealed class CompilationKeyBuilder
 
         var roles = commandLine.Arguments.Where(a => a.Path is not null && string.Equals(a.Path, path, PathComparison)).Select(a => a.Switch).ToList();
 
-        // A reference built in this repository carries the commit it was built at; its dependents must not care.
-        if (context.SourceRevisionId is not null && root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r"))
+        // A reference built in this repository carries stamps of the commit it was built at; its dependents must not
+        // care. Its version stamps are an input of their own (a miss they cause says so), left out when volatile.
+        if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r") && (context.SourceRevisionId is not null || context.VolatileVersions))
         {
-            return _hasher.Hash(path, StampNeutralHash.Hash) ?? MissingFile;
+            var commit = context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix;
+            var withoutVersions = _hasher.Hash(path, "stamp-neutral:" + (int)(commit | VolatileStamps.Versions), p => StampNeutralHash.Hash(p, commit | VolatileStamps.Versions));
+            if (!context.VolatileVersions)
+            {
+                var whole = _hasher.Hash(path, "stamp-neutral:" + (int)commit, p => StampNeutralHash.Hash(p, commit));
+                extraInputs.Add((path, new KeyInput($"version stamps of the reference {Path.GetFileName(path)}", whole ?? MissingFile)));
+            }
+
+            return withoutVersions ?? MissingFile;
         }
 
-        if (context.SourceRevisionId is not null && context.GeneratedAssemblyInfoFile is { } assemblyInfo &&
-            string.Equals(path, Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, assemblyInfo)), PathComparison))
+        // A generated source: keyed exactly, but for its version stamps, which are an input of their own (see above),
+        // with the SDK's commit suffix of the informational version left out outside strict mode.
+        if (generated is not null && roles.Contains(null) && IsUnder(path, generated))
         {
-            return FileHasher.HashText(CommitStamps.WithoutInformationalVersionCommit(File.ReadAllText(path), context.SourceRevisionId));
+            var text = File.ReadAllText(path);
+            if (root is not null && RootSpellings(root).Any(text.Contains))
+            {
+                extraInputs.Add((path, new KeyInput($"not relocatable: {RelativeName(path, root)} holds the checkout path", FileHasher.HashText(root))));
+            }
+
+            var split = VersionStamps.Split(text);
+            if (split.Stamps.Count == 0)
+            {
+                return FileHasher.HashText(text);
+            }
+
+            var isAssemblyInfo = context.GeneratedAssemblyInfoFile is { } assemblyInfo &&
+                string.Equals(path, Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, assemblyInfo)), PathComparison);
+            var values = split.Stamps.Select(v => v.Name + "=" + (isAssemblyInfo && context.SourceRevisionId is { } revision && v.Name == "AssemblyInformationalVersion"
+                ? CommitStamps.WithoutCommitSuffix(v.Value, revision)
+                : v.Value));
+            if (!context.VolatileVersions)
+            {
+                extraInputs.Add((path, new KeyInput($"version stamps in {RelativeName(path, root)}", FileHasher.HashText(string.Join("\n", values)))));
+            }
+
+            return FileHasher.HashText(split.Text);
         }
 
         if (context.SourceRevisionId is not null && roles.Contains("sourcelink"))
@@ -167,25 +205,6 @@ public sealed class CompilationKeyBuilder
         }
 
         return _hasher.Hash(path) ?? MissingFile;
-    }
-
-    // A generated source that spells out the checkout folder (an AssemblyMetadata item with $(MSBuildProjectDirectory),
-    // say) is keyed as it is, so another checkout misses; this input says why, in the miss explanation.
-    private static IEnumerable<KeyInput> NotRelocatable(CompilerCommandLine commandLine, string? root, KeyContext context)
-    {
-        if (root is null || context.IntermediateDirectory is null)
-        {
-            yield break;
-        }
-
-        var generated = WithTrailingSeparator(Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.IntermediateDirectory)));
-        foreach (var source in commandLine.Arguments.Where(a => a.Kind == ArgumentKind.Source && IsUnder(a.Path!, generated)))
-        {
-            if (File.Exists(source.Path) && RootSpellings(root).Any(File.ReadAllText(source.Path!).Contains))
-            {
-                yield return new KeyInput($"not relocatable: {RelativeName(source.Path!, root)} holds the checkout path", FileHasher.HashText(root));
-            }
-        }
     }
 
     /// <summary>How the compiler writes the path into the outputs: mapped, else absolute.</summary>

@@ -16,15 +16,15 @@ public sealed class FileHasher
         new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
 
     /// <summary>The lowercase hex SHA-256 of the file, or null when it does not exist.</summary>
-    public string? Hash(string fullPath) => Hash(fullPath, null);
+    public string? Hash(string fullPath) => Hash(fullPath, null, null);
 
     /// <summary>
     /// The file's hash by <paramref name="hashFile"/> (plain SHA-256 when null), remembered per path, length, time stamp
-    /// and hash kind; null when the file does not exist.
+    /// and <paramref name="kind"/> (which names the hash function); null when the file does not exist.
     /// </summary>
-    public string? Hash(string fullPath, Func<string, string>? hashFile)
+    public string? Hash(string fullPath, string? kind, Func<string, string>? hashFile)
     {
-        var cacheKey = hashFile is null ? fullPath : "stamp-neutral:" + fullPath;
+        var cacheKey = hashFile is null ? fullPath : kind + ":" + fullPath;
         var info = new FileInfo(fullPath);
         if (!info.Exists)
         {

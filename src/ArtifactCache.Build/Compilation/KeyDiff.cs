@@ -120,6 +120,12 @@ public static class KeyDiff
         }
 
         var name = input.Name;
+        if (name.StartsWith("version stamps", StringComparison.Ordinal))
+        {
+            // A git-height version changes every commit; say which switch leaves it out.
+            return name.Replace("{root}/", "", StringComparison.Ordinal) + ": the version changed (ArtifactCacheVolatileVersion=true leaves it out of the key)";
+        }
+
         if (name.StartsWith("{root}/", StringComparison.Ordinal))
         {
             return name["{root}/".Length..];

@@ -52,6 +52,12 @@ public sealed record CacheSettings
     public long MaxEntryBytes { get; init; } = DefaultMaxEntryBytes;
     public long MaxExpandedBytes { get; init; } = DefaultMaxExpandedBytes;
 
+    /// <summary>
+    /// Leave the version stamps git-height tools write per commit (informational and file versions, Nerdbank.GitVersioning's
+    /// ThisAssembly values) out of keys: a hit may then carry another commit's (ArtifactCacheVolatileVersion).
+    /// </summary>
+    public bool VolatileVersions { get; init; }
+
     /// <summary>The share of hits also compiled locally and compared (ArtifactCacheVerify): 0 none, 1 every hit.</summary>
     public double VerifyFraction { get; init; }
 

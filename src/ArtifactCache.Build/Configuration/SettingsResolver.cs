@@ -51,6 +51,7 @@ public sealed class SettingsResolver
         public static readonly SettingName MaxEntrySize = new("ArtifactCacheMaxEntrySize", "ARTIFACTCACHE_MAX_ENTRY_SIZE");
         public static readonly SettingName MaxExpandedSize = new("ArtifactCacheMaxExpandedSize", "ARTIFACTCACHE_MAX_EXPANDED_SIZE");
         public static readonly SettingName Verify = new("ArtifactCacheVerify", "ARTIFACTCACHE_VERIFY");
+        public static readonly SettingName VolatileVersion = new("ArtifactCacheVolatileVersion", "ARTIFACTCACHE_VOLATILE_VERSION");
 
         /// <summary>
         /// Every setting the resolver reads, secrets included. A test resolves with recording readers and fails when
@@ -60,7 +61,7 @@ public sealed class SettingsResolver
         [
             Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, ReadOnly, Token, TeamId, TeamSlug,
             SignatureKey, RequestTimeout, ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize,
-            MaxEntrySize, MaxExpandedSize, Verify,
+            MaxEntrySize, MaxExpandedSize, Verify, VolatileVersion,
         ];
 
         /// <summary>Every MSBuild property the resolver reads; the targets pass exactly these to the task.</summary>
@@ -95,6 +96,7 @@ public sealed class SettingsResolver
             MaxEntryBytes = Size(Names.MaxEntrySize, defaults.MaxEntryBytes),
             MaxExpandedBytes = Size(Names.MaxExpandedSize, defaults.MaxExpandedBytes),
             VerifyFraction = Fraction(Names.Verify),
+            VolatileVersions = Bool(Names.VolatileVersion, defaults.VolatileVersions),
         };
         settings = settings with { RemoteUrl = RemoteUrl(settings.AllowInsecureHttp) };
 

@@ -79,6 +79,14 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                     ? "ArtifactCache: no build session (neither the cache folder nor the temp folder can be written); warnings are once per node."
                     : $"ArtifactCache: build session {session.Id}{(session.IsShared ? "" : " (this node only)")} (process {Environment.ProcessId}).");
                 var settings = ResolveSettings(log);
+                request = request with
+                {
+                    KeyContext = request.KeyContext with
+                    {
+                        VolatileVersions = settings.VolatileVersions,
+                        Extra = [.. request.KeyContext.Extra, new KeyInput("volatile versions", settings.VolatileVersions ? "left out" : "in key")],
+                    },
+                };
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
                 outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared), history).Run(request, _cancel.Token);

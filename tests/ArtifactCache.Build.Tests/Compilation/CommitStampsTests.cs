@@ -13,20 +13,9 @@ public sealed class CommitStampsTests
     // A version without the commit suffix is left as it is.
     [InlineData("1.0.0", "1.0.0")]
     [InlineData("1.0.0-" + Sha, "1.0.0-" + Sha)]
-    public void Only_the_suffix_of_the_generated_informational_version_is_replaced(string version, string expected)
+    public void Only_the_commit_suffix_of_the_informational_version_is_replaced(string version, string expected)
     {
-        var text = $"[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"{version}\")]\r\n";
-
-        Assert.Equal($"[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"{expected}\")]\r\n", CommitStamps.WithoutInformationalVersionCommit(text, Sha));
-    }
-
-    [Fact]
-    public void The_commit_in_any_other_attribute_stays()
-    {
-        var text = $"[assembly: System.Reflection.AssemblyMetadataAttribute(\"Commit\", \"{Sha}\")]\n" +
-                   $"[assembly: System.Reflection.AssemblyMetadataAttribute(\"Version\", \"1.0.0+{Sha}\")]\n";
-
-        Assert.Equal(text, CommitStamps.WithoutInformationalVersionCommit(text, Sha));
+        Assert.Equal(expected, CommitStamps.WithoutCommitSuffix(version, Sha));
     }
 
     [Fact]
