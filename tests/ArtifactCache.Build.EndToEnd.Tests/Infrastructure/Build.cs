@@ -18,7 +18,8 @@ public sealed record ReportEntry(
     string? Explanation,
     long DurationMs,
     long? SavedMs,
-    int Files)
+    int Files,
+    bool? Verified = null)
 {
     public string ProjectName => Path.GetFileNameWithoutExtension(Project);
 
