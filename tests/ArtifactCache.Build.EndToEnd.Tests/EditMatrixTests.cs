@@ -158,7 +158,6 @@ public sealed class EditMatrixTests : IClassFixture<WarmRepository>
         // Soundness (see README, "How a key is made"): each of these was once a stale hit.
         ["XML doc include file"] = new("Core", c => Replace(Core(c, "docs.xml"), "Stamps v1.", "Stamps v2.")),
         ["checkout path in an assembly attribute"] = new("Core", c => CoreItem(c, "<AssemblyMetadata Include=\"ProjectDir\" Value=\"$(MSBuildProjectDirectory)\" />")),
-        ["commit in the user's own attribute"] = new("Core", c => CoreItem(c, "<AssemblyMetadata Include=\"Commit\" Value=\"$(SourceRevisionId)\" />")),
         ["public constant shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "const string Build = \"+0123", "const string Build = \"+9123")),
         ["attribute argument shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "Description(\"+0123", "Description(\"+9123")),
         ["default parameter shaped like a commit suffix"] = new("Core", c => Replace(Core(c, "Stamps.cs"), "string value = \"+0123", "string value = \"+9123")),

@@ -46,7 +46,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64")
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false)
     {
         var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
@@ -57,6 +57,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
             IntermediateDirectory = "obj",
             CompilerFiles = [c.Compiler],
             CompilerRuntime = runtime,
+            VolatileVersions = volatileVersions,
         });
     }
 
@@ -228,5 +229,20 @@ public sealed class CompilationKeyBuilderTests : IDisposable
 
         Assert.NotEqual(Key(c).Value, Key(c, runtime: "Microsoft.NETCore.App 10.0.2 x64").Value);
         Assert.NotEqual(Key(c).Value, Key(c, runtime: "Microsoft.NETCore.App 10.0.1 arm64").Value);
+    }
+
+    [Fact]
+    public void Git_height_versions_are_an_input_of_their_own_left_out_only_when_volatile()
+    {
+        var a = CreateCheckout("a", extraAttributes: "[assembly: System.Reflection.AssemblyFileVersionAttribute(\"1.0.0.4\")]\r\n");
+        var b = CreateCheckout("b", extraAttributes: "[assembly: System.Reflection.AssemblyFileVersionAttribute(\"1.0.0.5\")]\r\n");
+        var c = CreateCheckout("c", extraAttributes: "[assembly: System.Reflection.AssemblyVersionAttribute(\"2.0.0.0\")]\r\n[assembly: System.Reflection.AssemblyFileVersionAttribute(\"1.0.0.5\")]\r\n");
+
+        var changes = KeyDiff.Compare(Key(a).Inputs, Key(b).Inputs);
+        Assert.Equal("version stamps in src/Lib/obj/Lib.AssemblyInfo.cs: the version changed (ArtifactCacheVolatileVersion=true leaves it out of the key)", Assert.Single(changes).Input);
+
+        Assert.Equal(Key(a, volatileVersions: true).Value, Key(b, volatileVersions: true).Value);
+        // The assembly version is what dependents bind to: never left out.
+        Assert.NotEqual(Key(b, volatileVersions: true).Value, Key(c, volatileVersions: true).Value);
     }
 }

@@ -51,7 +51,7 @@ public sealed class BuildSummaryTests : IDisposable
 
         var markdown = BuildSummary.FromReportLines(lines).ToMarkdown();
 
-        Assert.Contains("| 1 | 0 | 0 | 1 | 0 | none | 1 min 5 s |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 1 | 0 | 0 | 1 | 0 | 0 | 0 | none | 1 min 5 s |", markdown, StringComparison.Ordinal);
         Assert.Contains("| Pipe.csproj | no earlier build of this project is recorded on this machine; not stored: a\\|b c |", markdown, StringComparison.Ordinal);
     }
 
@@ -124,6 +124,24 @@ public sealed class BuildSummaryTests : IDisposable
 
         Assert.False(session.IsShared);
         Assert.StartsWith("node-", session.Id, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verified_hits_and_hits_that_differed_are_counted_and_reported()
+    {
+        var summary = BuildSummary.FromReportLines(
+        [
+            Line("Core", new CompilationOutcome { Succeeded = true, Result = "hit", Source = CacheSource.Local, Key = "k1", Verified = true }),
+            Line("Lib", new CompilationOutcome { Succeeded = true, Result = "hit", Source = CacheSource.Local, Key = "k2", Verified = false }),
+            Line("App", new CompilationOutcome { Succeeded = true, Result = "hit", Source = CacheSource.Local, Key = "k3" }),
+        ]);
+
+        Assert.Equal(1, summary.Verified);
+        Assert.Equal(1, summary.VerifyDifferences);
+        Assert.EndsWith("; verified 1 hit, 1 differs", summary.ToLine(), StringComparison.Ordinal);
+        Assert.Contains("| 3 | 0 | 0 | 0 | 0 | 1 | 1 | none |", summary.ToMarkdown(), StringComparison.Ordinal);
+        Assert.Contains("\"verified\":true", Line("Core", new CompilationOutcome { Succeeded = true, Result = "hit", Key = "k", Verified = true }), StringComparison.Ordinal);
+        Assert.Contains("\"verified\":null", Line("Core", new CompilationOutcome { Succeeded = true, Result = "hit", Key = "k" }), StringComparison.Ordinal);
     }
 
     private static string Line(string name, CompilationOutcome outcome) =>
