@@ -35,9 +35,9 @@ public sealed class BuildSummaryTests : IDisposable
         Assert.NotEqual(sections[0].Groups["id"].Value, sections[1].Groups["id"].Value);
 
         // Cold: three misses stored, each listed with why; warm: three local hits that saved the cold compile time.
-        Assert.Contains("| 0 | 0 | 3 | 0 | 0 | none |", sections[0].Groups["body"].Value, StringComparison.Ordinal);
+        Assert.Contains("| 0 | 0 | 3 | 0 | 0 | 0 | 0 | none |", sections[0].Groups["body"].Value, StringComparison.Ordinal);
         Assert.Equal(3, Regex.Matches(sections[0].Groups["body"].Value, @"\| \w+\.csproj \| no earlier build").Count);
-        Assert.Matches(@"\| 3 \| 0 \| 0 \| 0 \| 0 \| none \| \d+\.\d s \|", sections[1].Groups["body"].Value);
+        Assert.Matches(@"\| 3 \| 0 \| 0 \| 0 \| 0 \| 0 \| 0 \| none \| \d+\.\d s \|", sections[1].Groups["body"].Value);
         Assert.DoesNotContain("| 0.0 s |", sections[1].Groups["body"].Value, StringComparison.Ordinal);
     }
 }
