@@ -55,6 +55,23 @@ public sealed class StampNeutralHashTests : IDisposable
     }
 
     [Fact]
+    public void A_strong_named_library_at_two_commits_hashes_equal()
+    {
+        // The signature covers the informational version, so it differs with the commit.
+        var key = StrongNameKey();
+        var first = EmitReference(Informational("1.0.0+" + Sha1) + Api, keyFile: key);
+        var second = EmitReference(Informational("1.0.0+" + Sha2) + Api, keyFile: key);
+
+        using (var pe = new PEReader(File.OpenRead(first)))
+        {
+            Assert.True(pe.PEHeaders.CorHeader!.StrongNameSignatureDirectory.Size > 0);
+            Assert.True(pe.PEHeaders.CorHeader.Flags.HasFlag(CorFlags.StrongNameSigned));
+        }
+
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Fact]
     public void A_commit_only_in_the_Win32_ProductVersion_is_neutralised()
     {
         // The attribute is the same; only the resource differs, so this fails if the resource is not parsed.
@@ -253,18 +270,46 @@ public sealed class StampNeutralHashTests : IDisposable
 
     private static string AssemblyVersion(string version) => $"[assembly: System.Reflection.AssemblyVersion(\"{version}\")]\n";
 
-    private static CSharpCompilation Compile(string source, bool deterministic = true) =>
-        CSharpCompilation.Create(
-            "Lib",
-            [CSharpSyntaxTree.ParseText(source, path: "/_/Lib/Api.cs", encoding: Encoding.UTF8)],
-            References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, deterministic: deterministic));
+    private static CSharpCompilation Compile(string source, bool deterministic = true, string? keyFile = null)
+    {
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, deterministic: deterministic);
+        if (keyFile is not null)
+        {
+            options = options.WithCryptoKeyFile(keyFile).WithStrongNameProvider(new DesktopStrongNameProvider());
+        }
+
+        return CSharpCompilation.Create("Lib", [CSharpSyntaxTree.ParseText(source, path: "/_/Lib/Api.cs", encoding: Encoding.UTF8)], References, options);
+    }
+
+    // A fresh key pair as an .snk holds it: a CAPI PRIVATEKEYBLOB, every number little-endian.
+    private string StrongNameKey()
+    {
+        using var rsa = RSA.Create(1024);
+        var p = rsa.ExportParameters(includePrivateParameters: true);
+        using var blob = new MemoryStream();
+        using var writer = new BinaryWriter(blob);
+        writer.Write([0x07, 0x02, 0x00, 0x00]);   // PRIVATEKEYBLOB, version 2
+        writer.Write(0x00002400);                   // CALG_RSA_SIGN
+        writer.Write(0x32415352);                   // "RSA2"
+        writer.Write(p.Modulus!.Length * 8);
+        writer.Write(p.Exponent!.Aggregate(0, (value, b) => (value << 8) | b));
+        foreach (var number in new[] { p.Modulus, p.P!, p.Q!, p.DP!, p.DQ!, p.InverseQ!, p.D! })
+        {
+            writer.Write(number.Reverse().ToArray());
+        }
+
+        writer.Flush();
+        var path = Path.Combine(_folder, "key.snk");
+        File.WriteAllBytes(path, blob.ToArray());
+        return path;
+    }
 
     // As csc /refout does: the implementation and its reference assembly in one emit. The compiler builds the version
     // resource from the attributes; another source for it varies the resource alone.
-    private string EmitReference(string source, bool deterministic = true, string? resourceSource = null, bool win32 = true)
+    private string EmitReference(
+        string source, bool deterministic = true, string? resourceSource = null, bool win32 = true, string? keyFile = null)
     {
-        var compilation = Compile(source, deterministic);
+        var compilation = Compile(source, deterministic, keyFile);
         using var implementation = new MemoryStream();
         using var reference = new MemoryStream();
         using var resources = win32 ? Win32Resources(resourceSource is null ? compilation : Compile(resourceSource)) : null;
