@@ -108,10 +108,12 @@ internal static class StampNeutralHash
                 locator.FindVersionResources();
                 return locator._blanks;
             }
-            catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // Malformed somewhere: blanking only part of the stamps is sound too, but "plain bytes" is simpler to
-                // reason about. System.Reflection.Metadata reports some malformed tables and handles with the latter two.
+                // Malformed somewhere. System.Reflection.Metadata reports damaged images not only with
+                // BadImageFormatException but with InvalidOperation-, Argument- and OverflowException too, and the key
+                // must never fail the build over a file's content: its plain bytes are always a sound hash (they can
+                // only cost hits). Blanking only part of the stamps would be sound as well, but is harder to reason about.
                 return [];
             }
         }
