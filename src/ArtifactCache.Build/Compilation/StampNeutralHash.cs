@@ -453,7 +453,7 @@ internal static class StampNeutralHash
             }
         }
 
-        private readonly record struct VersionBlock(int Start, int End, string Key, int Value, int ValueLength);
+        private readonly record struct VersionBlock(int End, string Key, int Value, int ValueLength);
 
         private VersionBlock ReadVersionBlock(int resource, int at, int limit)
         {
@@ -489,7 +489,7 @@ internal static class StampNeutralHash
                 throw new BadImageFormatException("A binary version resource value runs past its block.");
             }
 
-            return new VersionBlock(at, end, key.ToString(), Math.Min(value, end), ReadUInt16(at + 4) == 0 ? valueLength : 0);
+            return new VersionBlock(end, key.ToString(), Math.Min(value, end), ReadUInt16(at + 4) == 0 ? valueLength : 0);
         }
 
         private List<VersionBlock> ReadChildren(int resource, VersionBlock parent, int afterValue)
