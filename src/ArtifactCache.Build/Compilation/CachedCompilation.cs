@@ -202,6 +202,7 @@ public sealed class CachedCompilation
         {
             var root = request.KeyContext.RepositoryRoot;
             string? changedRead = null;
+            var foreign = false;
             var destinations = OutputDestinations(request.CommandLine);
             var result = ArtifactReader.Restore(
                 artifact.Path,
@@ -209,7 +210,20 @@ public sealed class CachedCompilation
                 ArchiveLimits.From(_settings),
                 _log,
                 cancellationToken,
-                metadata => (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null);
+                metadata =>
+                {
+                    // Checked before any file is written: an artifact for another key must never reach the outputs.
+                    foreign = !string.Equals(metadata.Key, key.Value, StringComparison.Ordinal);
+                    return !foreign && (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null;
+                });
+            if (foreign)
+            {
+                // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
+                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
+                _store.Reject(artifact);
+                return (null, null);
+            }
+
             if (result.Declined)
             {
                 return (null, $"{changedRead} (a file the compiler read by itself)");
@@ -217,14 +231,6 @@ public sealed class CachedCompilation
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
-                return (null, null);
-            }
-
-            if (!string.Equals(result.Metadata.Key, key.Value, StringComparison.Ordinal))
-            {
-                // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
-                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
                 _store.Reject(artifact);
                 return (null, null);
             }

@@ -193,6 +193,38 @@ public sealed class CachedCompilationTests : IDisposable
     public void An_artifact_made_for_another_key_is_warned_about_and_compiled_over()
     {
         var request = Request();
+        PutForeignArtifact(request);
+
+        var outcome = Run(request);
+
+        Assert.Equal("miss", outcome.Result);
+        Assert.True(outcome.Succeeded);
+        Assert.True(outcome.Stored);
+        Assert.Equal([DiagnosticCodes.ArchiveManifestMismatch], _log.WarningCodes);
+        Assert.Single(_compiler.Calls);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        AssertHit(Run(request));
+    }
+
+    [Fact]
+    public void An_artifact_made_for_another_key_never_reaches_the_outputs()
+    {
+        var request = Request();
+        PutForeignArtifact(request);
+        // A compile that fails writes no outputs, as csc does: whatever is on disk afterwards came from the cache step.
+        _compiler.ExitCode = 1;
+        _compiler.Diagnostics.Add(Diagnostic("error", "CS0103"));
+        _compiler.SkipRoles.UnionWith(["out", "refout", "pdb", "doc"]);
+
+        var outcome = Run(request);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal([DiagnosticCodes.ArchiveManifestMismatch], _log.WarningCodes);
+        Assert.All(AllOutputs, p => Assert.False(File.Exists(p), p));
+    }
+
+    private void PutForeignArtifact(CompilationRequest request)
+    {
         var foreign = Path.Combine(_scratch.FullName, "foreign");
         Directory.CreateDirectory(foreign);
         var files = new List<ArtifactFile>();
@@ -210,16 +242,6 @@ public sealed class CachedCompilationTests : IDisposable
         }
 
         Assert.True(Local().TryPut(KeyOf(request), artifact));
-
-        var outcome = Run(request);
-
-        Assert.Equal("miss", outcome.Result);
-        Assert.True(outcome.Succeeded);
-        Assert.True(outcome.Stored);
-        Assert.Equal([DiagnosticCodes.ArchiveManifestMismatch], _log.WarningCodes);
-        Assert.Single(_compiler.Calls);
-        Assert.Equal("out v1", File.ReadAllText(Out));
-        AssertHit(Run(request));
     }
 
     [Fact]
