@@ -401,6 +401,10 @@ public sealed class CachedCompilation
         try
         {
             var (arguments, local) = VerifyArguments(request.CommandLine, scratch);
+            // As on a miss, the compiler lists what it read, so a replacement entry is checked like any other.
+            var touched = Path.Combine(scratch, "touched");
+            arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            var compileStart = DateTime.UtcNow;
             var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
             var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
             if (!compiled.Succeeded)
@@ -430,8 +434,13 @@ public sealed class CachedCompilation
                 File.SetLastWriteTimeUtc(destinations[role], now);
             }
 
-            var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
-            StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, [], cancellationToken);
+            // Only a compile the key fully describes replaces the entry, with the files it read, as on a miss.
+            if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is null)
+            {
+                var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
+                StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, reads, cancellationToken);
+            }
+
             return hit with { Verified = false, Diagnostics = compiled.Diagnostics, OtherOutput = compiled.OtherOutput, Duration = stopwatch.Elapsed };
         }
         finally

@@ -419,6 +419,43 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.All(AllOutputs, p => Assert.EndsWith(" v2", File.ReadAllText(p), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void An_entry_replaced_by_verify_mode_still_checks_the_files_the_compiler_read_by_itself()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        File.WriteAllText(docs, "<doc>one</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-10));
+        _compiler.ExtraReads.Add(docs);
+        Run();
+        _compiler.Version = "v2";
+        Assert.False(Run(verify: 1).Verified);
+
+        File.WriteAllText(docs, "<doc>two, longer</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-5));
+        var changed = Run();
+
+        Assert.Equal("miss", changed.Result);
+        Assert.Contains(changed.Changes!, c => c.Input.Contains("docs.xml", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_verify_compile_whose_analyzer_failed_does_not_replace_the_entry()
+    {
+        Run();
+        _compiler.Version = "v2";
+        _compiler.Diagnostics.Add(Diagnostic("warning", "AD0001"));
+
+        var verified = Run(verify: 1);
+
+        Assert.False(verified.Verified);
+        Assert.Equal([DiagnosticCodes.VerifyMismatch], _log.WarningCodes);
+        Assert.Equal("out v2", File.ReadAllText(Out));
+
+        DeleteOutputs();
+        AssertHit(Run());
+        Assert.Equal("out v1", File.ReadAllText(Out));
+    }
+
     [Theory]
     [InlineData(0.4, true)]
     [InlineData(0.6, null)]
@@ -447,11 +484,12 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.Equal(Path.Combine(scratch, "out", "Lib.dll"), output);
         Assert.Contains($"/refout:{Path.Combine(scratch, "refout", "Lib.dll")}", arguments);
         Assert.Contains($"/doc:{Path.Combine(scratch, "doc", "Lib.xml")}", arguments);
-        Assert.DoesNotContain(arguments, a => a.Contains("obj/Lib", StringComparison.Ordinal) || a.StartsWith("/touchedfiles:", StringComparison.Ordinal));
+        Assert.DoesNotContain(arguments, a => a.Contains("obj/Lib", StringComparison.Ordinal));
+        Assert.Equal($"/touchedfiles:{Path.Combine(scratch, "touched")}", arguments[^2]);
         Assert.Equal($"/pathmap:{Path.Combine(scratch, "out")}{Path.DirectorySeparatorChar}=/_/src/Lib/obj/", arguments[^1]);
         // Everything else is the build's own command line, in order.
-        Assert.Equal(Request().CommandLine.RawArguments.Where(a => !a.StartsWith("/out:", StringComparison.Ordinal) && !a.StartsWith("/refout:", StringComparison.Ordinal) && !a.StartsWith("/doc:", StringComparison.Ordinal)),
-            arguments.Where(a => !a.StartsWith("/out:", StringComparison.Ordinal) && !a.StartsWith("/refout:", StringComparison.Ordinal) && !a.StartsWith("/doc:", StringComparison.Ordinal)).SkipLast(1));
+        static bool Redirected(string a) => a.StartsWith("/out:", StringComparison.Ordinal) || a.StartsWith("/refout:", StringComparison.Ordinal) || a.StartsWith("/doc:", StringComparison.Ordinal);
+        Assert.Equal(Request().CommandLine.RawArguments.Where(a => !Redirected(a)), arguments.SkipLast(2).Where(a => !Redirected(a)));
         Assert.False(Directory.Exists(scratch));
     }
 }
