@@ -202,6 +202,7 @@ public sealed class CachedCompilation
         {
             var root = request.KeyContext.RepositoryRoot;
             string? changedRead = null;
+            var foreign = false;
             var destinations = OutputDestinations(request.CommandLine);
             var result = ArtifactReader.Restore(
                 artifact.Path,
@@ -209,7 +210,20 @@ public sealed class CachedCompilation
                 ArchiveLimits.From(_settings),
                 _log,
                 cancellationToken,
-                metadata => (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null);
+                metadata =>
+                {
+                    // Checked before any file is written: an artifact for another key must never reach the outputs.
+                    foreign = !string.Equals(metadata.Key, key.Value, StringComparison.Ordinal);
+                    return !foreign && (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null;
+                });
+            if (foreign)
+            {
+                // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
+                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
+                _store.Reject(artifact);
+                return (null, null);
+            }
+
             if (result.Declined)
             {
                 return (null, $"{changedRead} (a file the compiler read by itself)");
@@ -217,14 +231,6 @@ public sealed class CachedCompilation
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
-                return (null, null);
-            }
-
-            if (!string.Equals(result.Metadata.Key, key.Value, StringComparison.Ordinal))
-            {
-                // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
-                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
                 _store.Reject(artifact);
                 return (null, null);
             }
@@ -395,6 +401,10 @@ public sealed class CachedCompilation
         try
         {
             var (arguments, local) = VerifyArguments(request.CommandLine, scratch);
+            // As on a miss, the compiler lists what it read, so a replacement entry is checked like any other.
+            var touched = Path.Combine(scratch, "touched");
+            arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            var compileStart = DateTime.UtcNow;
             var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
             var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
             if (!compiled.Succeeded)
@@ -423,8 +433,13 @@ public sealed class CachedCompilation
                 File.SetLastWriteTimeUtc(destinations[role], now);
             }
 
-            var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
-            StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, [], cancellationToken);
+            // Only a compile the key fully describes replaces the entry, with the files it read, as on a miss.
+            if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is null)
+            {
+                var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
+                StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, reads, cancellationToken);
+            }
+
             return hit with { Verified = false, Diagnostics = compiled.Diagnostics, OtherOutput = compiled.OtherOutput, Duration = stopwatch.Elapsed };
         }
         finally

@@ -1,0 +1,495 @@
+using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Caching;
+using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Tests.Infrastructure;
+
+namespace ArtifactCache.Build.Tests.Compilation;
+
+/// <summary>
+/// The decisions of one cached compilation (key, look up, restore or verify, compile, store or not), driven through a
+/// fake compiler over a small checkout of real files and a local cache in a temp folder.
+/// </summary>
+public sealed class CachedCompilationTests : IDisposable
+{
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("acb-cc-");
+    private readonly RecordingLog _log = new();
+    private readonly FakeCompiler _compiler = new();
+    private readonly string _root;
+    private readonly string _project;
+    private readonly string _reference;
+    private readonly string _compilerFile;
+    private readonly string _cacheDirectory;
+
+    public CachedCompilationTests()
+    {
+        _root = Path.Combine(_scratch.FullName, "repo");
+        _project = Path.Combine(_root, "src", "Lib");
+        Directory.CreateDirectory(Path.Combine(_project, "obj"));
+        File.WriteAllText(Path.Combine(_project, "A.cs"), "class A {}");
+        var references = Path.Combine(_scratch.FullName, "refs");
+        Directory.CreateDirectory(references);
+        _reference = Path.Combine(references, "System.Runtime.dll");
+        File.WriteAllBytes(_reference, [1, 2, 3, 4]);
+        _compilerFile = Path.Combine(_scratch.FullName, "compiler", "csc.dll");
+        Directory.CreateDirectory(Path.GetDirectoryName(_compilerFile)!);
+        File.WriteAllBytes(_compilerFile, [9, 9, 9]);
+        _cacheDirectory = Path.Combine(_scratch.FullName, "cache");
+    }
+
+    public void Dispose() => _scratch.Delete(recursive: true);
+
+    private string Out => Path.Combine(_project, "obj", "Lib.dll");
+
+    private string RefOut => Path.Combine(_project, "obj", "refint", "Lib.dll");
+
+    private string Pdb => Path.Combine(_project, "obj", "Lib.pdb");
+
+    private string Doc => Path.Combine(_project, "obj", "Lib.xml");
+
+    private string[] AllOutputs => [Out, RefOut, Pdb, Doc];
+
+    private string[] Arguments(bool deterministic = true, params string[] extra) =>
+    [
+        "/noconfig", "/nullable:enable", .. deterministic ? new[] { "/deterministic+" } : [], "/debug:portable", $"/reference:{_reference}",
+        "/out:obj/Lib.dll", "/refout:obj/refint/Lib.dll", "/doc:obj/Lib.xml", $"/pathmap:{_root}{Path.DirectorySeparatorChar}=/_/", "A.cs", .. extra,
+    ];
+
+    private CompilationRequest Request(IEnumerable<string>? arguments = null) => new()
+    {
+        CommandLine = CompilerCommandLine.Parse(arguments ?? Arguments(), _project),
+        KeyContext = new KeyContext { RepositoryRoot = _root, IntermediateDirectory = "obj", CompilerFiles = [_compilerFile], CompilerRuntime = "test runtime" },
+        Invocation = new CompilerInvocation { CompilerPath = _compilerFile, WorkingDirectory = _project },
+        ProjectName = "Lib.csproj",
+    };
+
+    private CacheSettings Settings(double verify = 0) => new() { LocalDirectory = _cacheDirectory, VerifyFraction = verify };
+
+    private LocalCache Local() => new(_cacheDirectory, CacheSettings.DefaultLocalMaxBytes, _log);
+
+    // A new CachedCompilation per run, as each build gets; the cache folder is what carries over.
+    private CompilationOutcome Run(CompilationRequest? request = null, double verify = 0, Func<double>? sample = null)
+    {
+        var settings = Settings(verify);
+        var cached = new CachedCompilation(
+            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(new FileHasher()), compiler: _compiler, sample: sample ?? (() => throw new InvalidOperationException("not sampled")));
+        return cached.Run(request ?? Request(), CancellationToken.None);
+    }
+
+    private string KeyOf(CompilationRequest request) => new CompilationKeyBuilder(new FileHasher()).Build(request.CommandLine, request.KeyContext).Value;
+
+    private ArtifactMetadata StoredMetadata(CompilationRequest request) =>
+        ArtifactReader.ReadMetadata(Local().TryGet(KeyOf(request)) ?? throw new InvalidOperationException("nothing stored"), ArchiveLimits.From(Settings()), _log)!;
+
+    private void DeleteOutputs()
+    {
+        foreach (var output in AllOutputs)
+        {
+            File.Delete(output);
+        }
+    }
+
+    private static ToolDiagnostic Diagnostic(string severity, string code) => new(severity, code, "message", null, 0, 0, 0, 0);
+
+    private static void AssertHit(CompilationOutcome outcome)
+    {
+        Assert.True(outcome.Succeeded);
+        Assert.Equal("hit", outcome.Result);
+        Assert.Equal(CacheSource.Local, outcome.Source);
+    }
+
+    private void AssertMissNotStored(CompilationOutcome outcome, string reasonContains)
+    {
+        Assert.Equal("miss", outcome.Result);
+        Assert.False(outcome.Stored);
+        Assert.Contains(reasonContains, outcome.Reason, StringComparison.Ordinal);
+        Assert.Null(outcome.Verified);
+    }
+
+    [Fact]
+    public void A_cold_miss_is_stored_and_later_runs_hit_and_restore_the_same_bytes()
+    {
+        var first = Run();
+
+        Assert.True(first.Succeeded);
+        Assert.Equal("miss", first.Result);
+        Assert.True(first.Stored);
+        Assert.Null(first.Reason);
+        Assert.Null(first.Verified);
+        Assert.Equal(4, first.Files);
+        Assert.Single(_compiler.Calls);
+        Assert.Contains(_compiler.Calls[0], a => a.StartsWith("/touchedfiles:", StringComparison.Ordinal));
+        var compiled = AllOutputs.ToDictionary(p => p, File.ReadAllBytes);
+
+        // Outputs overwritten since: the hit puts the stored bytes back.
+        foreach (var output in AllOutputs)
+        {
+            File.WriteAllText(output, "edited");
+        }
+
+        var second = Run();
+        AssertHit(second);
+        Assert.Equal(4, second.Files);
+        Assert.Null(second.Verified);
+        Assert.Single(_compiler.Calls);
+        Assert.All(AllOutputs, p => Assert.Equal(compiled[p], File.ReadAllBytes(p)));
+
+        DeleteOutputs();
+        var third = Run();
+        AssertHit(third);
+        Assert.Single(_compiler.Calls);
+        Assert.All(AllOutputs, p => Assert.Equal(compiled[p], File.ReadAllBytes(p)));
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void A_key_that_cannot_be_computed_is_one_warning_and_a_compile_that_is_not_stored()
+    {
+        // Another process holds A.cs exclusively: hashing it throws.
+        using (new FileStream(Path.Combine(_project, "A.cs"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var outcome = Run();
+
+            Assert.True(outcome.Succeeded);
+            AssertMissNotStored(outcome, "the key could not be computed");
+            Assert.Null(outcome.Key);
+            Assert.Equal([DiagnosticCodes.CacheStepFailed], _log.WarningCodes);
+            Assert.Single(_compiler.Calls);
+            Assert.Equal(Request().CommandLine.RawArguments, _compiler.Calls[0]);
+        }
+
+        Assert.Equal("miss", Run().Result);
+    }
+
+    [Fact]
+    public void An_input_that_does_not_exist_is_compiled_and_not_stored()
+    {
+        var request = Request(Arguments(extra: "Missing.cs"));
+        var outcome = Run(request);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "Missing.cs");
+        Assert.Single(_compiler.Calls);
+        Assert.Equal("miss", Run(request).Result);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void A_compilation_that_is_not_deterministic_is_compiled_and_not_stored()
+    {
+        var request = Request(Arguments(deterministic: false));
+        var outcome = Run(request);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "Deterministic=false");
+        Assert.Single(_compiler.Calls);
+        Assert.Equal("miss", Run(request).Result);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void An_artifact_made_for_another_key_is_warned_about_and_compiled_over()
+    {
+        var request = Request();
+        PutForeignArtifact(request);
+
+        var outcome = Run(request);
+
+        Assert.Equal("miss", outcome.Result);
+        Assert.True(outcome.Succeeded);
+        Assert.True(outcome.Stored);
+        Assert.Equal([DiagnosticCodes.ArchiveManifestMismatch], _log.WarningCodes);
+        Assert.Single(_compiler.Calls);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        AssertHit(Run(request));
+    }
+
+    [Fact]
+    public void An_artifact_made_for_another_key_never_reaches_the_outputs()
+    {
+        var request = Request();
+        PutForeignArtifact(request);
+        // A compile that fails writes no outputs, as csc does: whatever is on disk afterwards came from the cache step.
+        _compiler.ExitCode = 1;
+        _compiler.Diagnostics.Add(Diagnostic("error", "CS0103"));
+        _compiler.SkipRoles.UnionWith(["out", "refout", "pdb", "doc"]);
+
+        var outcome = Run(request);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal([DiagnosticCodes.ArchiveManifestMismatch], _log.WarningCodes);
+        Assert.All(AllOutputs, p => Assert.False(File.Exists(p), p));
+    }
+
+    private void PutForeignArtifact(CompilationRequest request)
+    {
+        var foreign = Path.Combine(_scratch.FullName, "foreign");
+        Directory.CreateDirectory(foreign);
+        var files = new List<ArtifactFile>();
+        foreach (var role in new[] { "out", "refout", "pdb", "doc" })
+        {
+            var path = Path.Combine(foreign, role);
+            File.WriteAllText(path, "foreign " + role);
+            files.Add(new ArtifactFile(role, path));
+        }
+
+        var artifact = Path.Combine(_scratch.FullName, "foreign.acb");
+        using (var stream = File.Create(artifact))
+        {
+            ArtifactWriter.Write(stream, new string('e', 64), [], [], 1, files);
+        }
+
+        Assert.True(Local().TryPut(KeyOf(request), artifact));
+    }
+
+    [Fact]
+    public void A_pdb_left_by_an_older_build_is_not_stored()
+    {
+        File.WriteAllText(Pdb, "stale pdb");
+        File.SetLastWriteTimeUtc(Pdb, DateTime.UtcNow.AddHours(-1));
+        _compiler.SkipRoles.Add("pdb");
+
+        var outcome = Run();
+
+        Assert.Equal("miss", outcome.Result);
+        Assert.True(outcome.Stored);
+        Assert.Equal(3, outcome.Files);
+        Assert.DoesNotContain(StoredMetadata(Request()).Outputs, o => o.Name == "pdb");
+
+        DeleteOutputs();
+        var hit = Run();
+        AssertHit(hit);
+        Assert.Equal(3, hit.Files);
+        Assert.False(File.Exists(Pdb));
+    }
+
+    [Theory]
+    [InlineData("CS8785")]
+    [InlineData("AD0001")]
+    public void A_compile_whose_generator_or_analyzer_failed_succeeds_and_is_not_stored(string code)
+    {
+        _compiler.Diagnostics.Add(Diagnostic("warning", code));
+
+        var outcome = Run();
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, code);
+        Assert.Contains(outcome.Diagnostics, d => d.Code == code);
+        Assert.True(File.Exists(Out));
+
+        _compiler.Diagnostics.Clear();
+        var next = Run();
+        Assert.Equal("miss", next.Result);
+        Assert.True(next.Stored);
+    }
+
+    [Fact]
+    public void A_compile_during_which_an_input_changed_is_not_stored()
+    {
+        _compiler.During = () => File.WriteAllText(Path.Combine(_project, "A.cs"), "class A { int edited; }");
+
+        var outcome = Run();
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "an input changed while it compiled");
+        Assert.Contains("A.cs", outcome.Reason, StringComparison.Ordinal);
+
+        _compiler.During = null;
+        var next = Run();
+        Assert.Equal("miss", next.Result);
+        Assert.True(next.Stored);
+    }
+
+    [Fact]
+    public void A_file_the_compiler_read_by_itself_is_stored_with_the_artifact_and_checked_on_a_hit()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        File.WriteAllText(docs, "<doc>one</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-10));
+        _compiler.ExtraReads.Add(docs);
+
+        var first = Run();
+        Assert.Equal("miss", first.Result);
+        Assert.True(first.Stored);
+        Assert.Null(first.Reason);
+        Assert.Contains(StoredMetadata(Request()).Reads, r => r.Name == "{root}/src/Lib/docs.xml");
+        AssertHit(Run());
+
+        File.WriteAllText(docs, "<doc>two, longer</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-5));
+        var changed = Run();
+        Assert.Equal("miss", changed.Result);
+        Assert.NotNull(changed.Changes);
+        Assert.Contains(changed.Changes, c => c.Input.Contains("docs.xml", StringComparison.Ordinal));
+        Assert.True(changed.Stored);
+        Assert.Equal(2, _compiler.Calls.Count);
+        AssertHit(Run());
+
+        // One entry per key: the compile of the new content replaced the entry, so going back is a miss too (naming
+        // docs.xml), never a hit with the other content's documentation; then a hit again.
+        File.WriteAllText(docs, "<doc>one</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-1));
+        var back = Run();
+        Assert.Equal("miss", back.Result);
+        Assert.Contains(back.Changes!, c => c.Input.Contains("docs.xml", StringComparison.Ordinal));
+        AssertHit(Run());
+        Assert.Equal(3, _compiler.Calls.Count);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void A_read_list_naming_a_file_that_does_not_exist_is_not_stored()
+    {
+        _compiler.ExtraReads.Add(Path.Combine(_project, "Gone.xml"));
+
+        var outcome = Run();
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "names a file that cannot be found");
+        Assert.Equal("miss", Run().Result);
+    }
+
+    [Fact]
+    public void A_compile_without_a_read_list_is_not_stored()
+    {
+        _compiler.WriteReadList = false;
+
+        var outcome = Run();
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "list of the files it read is missing");
+        Assert.Equal("miss", Run().Result);
+    }
+
+    [Fact]
+    public void A_failed_compile_is_not_stored()
+    {
+        _compiler.ExitCode = 1;
+        _compiler.Diagnostics.Add(Diagnostic("error", "CS0103"));
+
+        var outcome = Run();
+
+        Assert.False(outcome.Succeeded);
+        AssertMissNotStored(outcome, "the compilation failed");
+        Assert.Contains(outcome.Diagnostics, d => d.Code == "CS0103");
+
+        _compiler.ExitCode = 0;
+        _compiler.Diagnostics.Clear();
+        var next = Run();
+        Assert.Equal("miss", next.Result);
+        Assert.True(next.Succeeded);
+    }
+
+    [Fact]
+    public void Verify_mode_with_the_same_local_outputs_confirms_the_hit()
+    {
+        Run();
+        var stored = AllOutputs.ToDictionary(p => p, File.ReadAllBytes);
+
+        var verified = Run(verify: 1);
+
+        AssertHit(verified);
+        Assert.True(verified.Verified);
+        Assert.Equal(2, _compiler.Calls.Count);
+        Assert.Empty(_log.WarningCodes);
+        Assert.All(AllOutputs, p => Assert.Equal(stored[p], File.ReadAllBytes(p)));
+    }
+
+    [Fact]
+    public void Verify_mode_with_other_local_outputs_warns_uses_them_and_replaces_the_entry()
+    {
+        Run();
+        _compiler.Version = "v2";
+
+        var verified = Run(verify: 1);
+
+        AssertHit(verified);
+        Assert.False(verified.Verified);
+        var warning = Assert.Single(_log.Entries, e => e.Level == "warning");
+        Assert.Equal(DiagnosticCodes.VerifyMismatch, warning.Code);
+        Assert.Contains("Lib.csproj", warning.Message, StringComparison.Ordinal);
+        Assert.All(AllOutputs, p => Assert.EndsWith(" v2", File.ReadAllText(p), StringComparison.Ordinal));
+
+        DeleteOutputs();
+        var next = Run();
+        AssertHit(next);
+        Assert.Equal(2, _compiler.Calls.Count);
+        Assert.All(AllOutputs, p => Assert.EndsWith(" v2", File.ReadAllText(p), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_entry_replaced_by_verify_mode_still_checks_the_files_the_compiler_read_by_itself()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        File.WriteAllText(docs, "<doc>one</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-10));
+        _compiler.ExtraReads.Add(docs);
+        Run();
+        _compiler.Version = "v2";
+        Assert.False(Run(verify: 1).Verified);
+
+        File.WriteAllText(docs, "<doc>two, longer</doc>");
+        File.SetLastWriteTimeUtc(docs, DateTime.UtcNow.AddMinutes(-5));
+        var changed = Run();
+
+        Assert.Equal("miss", changed.Result);
+        Assert.Contains(changed.Changes!, c => c.Input.Contains("docs.xml", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_verify_compile_whose_analyzer_failed_does_not_replace_the_entry()
+    {
+        Run();
+        _compiler.Version = "v2";
+        _compiler.Diagnostics.Add(Diagnostic("warning", "AD0001"));
+
+        var verified = Run(verify: 1);
+
+        Assert.False(verified.Verified);
+        Assert.Equal([DiagnosticCodes.VerifyMismatch], _log.WarningCodes);
+        Assert.Equal("out v2", File.ReadAllText(Out));
+
+        DeleteOutputs();
+        AssertHit(Run());
+        Assert.Equal("out v1", File.ReadAllText(Out));
+    }
+
+    [Theory]
+    [InlineData(0.4, true)]
+    [InlineData(0.6, null)]
+    public void Verify_mode_checks_the_share_of_hits_the_sample_falls_in(double sample, bool? expected)
+    {
+        Run();
+
+        var hit = Run(verify: 0.5, sample: () => sample);
+
+        AssertHit(hit);
+        Assert.Equal(expected, hit.Verified);
+        Assert.Equal(expected is null ? 1 : 2, _compiler.Calls.Count);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void The_verify_compile_writes_every_output_into_a_scratch_folder_mapped_to_the_builds_own()
+    {
+        Run();
+        Run(verify: 1);
+
+        var arguments = _compiler.Calls[1];
+        var output = arguments.Single(a => a.StartsWith("/out:", StringComparison.Ordinal))["/out:".Length..];
+        var scratch = Path.GetDirectoryName(Path.GetDirectoryName(output))!;
+        Assert.StartsWith(Path.GetTempPath(), scratch, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(scratch, "out", "Lib.dll"), output);
+        Assert.Contains($"/refout:{Path.Combine(scratch, "refout", "Lib.dll")}", arguments);
+        Assert.Contains($"/doc:{Path.Combine(scratch, "doc", "Lib.xml")}", arguments);
+        Assert.DoesNotContain(arguments, a => a.Contains("obj/Lib", StringComparison.Ordinal));
+        Assert.Equal($"/touchedfiles:{Path.Combine(scratch, "touched")}", arguments[^2]);
+        Assert.Equal($"/pathmap:{Path.Combine(scratch, "out")}{Path.DirectorySeparatorChar}=/_/src/Lib/obj/", arguments[^1]);
+        // Everything else is the build's own command line, in order.
+        static bool Redirected(string a) => a.StartsWith("/out:", StringComparison.Ordinal) || a.StartsWith("/refout:", StringComparison.Ordinal) || a.StartsWith("/doc:", StringComparison.Ordinal);
+        Assert.Equal(Request().CommandLine.RawArguments.Where(a => !Redirected(a)), arguments.SkipLast(2).Where(a => !Redirected(a)));
+        Assert.False(Directory.Exists(scratch));
+    }
+}
