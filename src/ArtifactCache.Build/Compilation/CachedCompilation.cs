@@ -420,11 +420,6 @@ public sealed class CachedCompilation
                 return hit with { Verified = true, Duration = stopwatch.Elapsed };
             }
 
-            _log.Warning(
-                DiagnosticCodes.VerifyMismatch,
-                $"Verify: the cached outputs of {request.ProjectName} differ from a local compile: " +
-                string.Join("; ", differences.Select(d => $"{d.File}: {d.Kind}: {d.Detail}")) +
-                ". The local compile's outputs are used and replace the cache entry. See the README's \"Deliberate differences\" and \"Verify mode\".");
             var destinations = OutputDestinations(request.CommandLine);
             var now = DateTime.UtcNow;
             foreach (var (role, path) in produced)
@@ -434,12 +429,20 @@ public sealed class CachedCompilation
             }
 
             // Only a compile the key fully describes replaces the entry, with the files it read, as on a miss.
-            if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is null)
+            var notStorable = NotStorableReason(key, request, compiled, touched, compileStart, out var reads);
+            if (notStorable is null)
             {
                 var outputs = produced.Keys.Select(role => new ArtifactFile(role, destinations[role])).ToList();
                 StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, reads, cancellationToken);
             }
 
+            _log.Warning(
+                DiagnosticCodes.VerifyMismatch,
+                $"Verify: the cached outputs of {request.ProjectName} differ from a local compile: " +
+                string.Join("; ", differences.Select(d => $"{d.File}: {d.Kind}: {d.Detail}")) +
+                ". The local compile's outputs are used" +
+                (notStorable is null ? " and replace the cache entry" : $"; the cache entry stays, as this compile may not be stored ({notStorable})") +
+                ". See the README's \"Deliberate differences\" and \"Verify mode\".");
             return hit with { Verified = false, Diagnostics = compiled.Diagnostics, OtherOutput = compiled.OtherOutput, Duration = stopwatch.Elapsed };
         }
         finally
