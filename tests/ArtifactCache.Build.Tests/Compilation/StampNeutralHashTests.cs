@@ -1,3 +1,5 @@
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text;
@@ -221,6 +223,7 @@ public sealed class StampNeutralHashTests : IDisposable
     [InlineData("public static class C { public static void M<T>() where T : class { } }", "public static class C { public static void M<T>() where T : struct { } }")]   // GenericParam flags
     [InlineData("public interface I { } public interface J { } public static class C { public static void M<T>() where T : I { } }", "public interface I { } public interface J { } public static class C { public static void M<T>() where T : J { } }")]   // GenericParamConstraint
     [InlineData("public static class C { public static void M(int first) { } }", "public static class C { public static void M(int other) { } }")]   // Param name, same length
+    [InlineData("public static class C { public static void M(int p1) { } }", "public static class C { public static void M(int p2) { } }")]   // Param name at the same #Strings offset
     [InlineData("public static class C { internal static void M() { } }", "[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"Other\")] public static class C { internal static void M() { } }")]   // InternalsVisibleTo
     [InlineData("public class B { } public class C : B { }", "public class B { } public class C { }")]   // TypeDef extends
     [InlineData("public static class C { public static int P { get; } }", "public static class C { public static int P { get; set; } }")]   // Property, MethodSemantics
@@ -336,6 +339,31 @@ public sealed class StampNeutralHashTests : IDisposable
             Assert.Equal(64, StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions).Length);
             Assert.True(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions) is null or { Length: 64 });
         }
+    }
+
+    [Theory]
+    [InlineData(0x2D)]   // past GenericParamConstraint: no table of ECMA-335
+    [InlineData(0x30)]   // a portable pdb table (Document)
+    public void An_unknown_table_falls_back_to_the_bytes(int table)
+    {
+        var path = EmitReference(Informational("1.0.0+" + Sha1) + Api);
+        var bytes = File.ReadAllBytes(path);
+        int at;
+        using (var pe = new PEReader(new MemoryStream(bytes)))
+        {
+            // The #~ header's mask of present tables, found by its value.
+            var reader = pe.GetMetadataReader();
+            var present = Enumerable.Range(0, 0x2D).Where(t => reader.GetTableRowCount((TableIndex)t) > 0).Aggregate(0UL, (mask, t) => mask | (1UL << t));
+            var mask = BitConverter.GetBytes(present);
+            at = pe.PEHeaders.MetadataStartOffset + bytes.AsSpan(pe.PEHeaders.MetadataStartOffset, pe.PEHeaders.MetadataSize).IndexOf(mask);
+            Assert.True(at > pe.PEHeaders.MetadataStartOffset);
+        }
+
+        bytes[at + (table / 8)] |= (byte)(1 << (table % 8));
+        var damaged = Write(bytes);
+
+        Assert.Null(ReferenceMetadataHash.TryHash(damaged, VolatileStamps.CommitSuffix));
+        Assert.Equal(BlankedInPlace(damaged, VolatileStamps.CommitSuffix), StampNeutralHash.Hash(damaged, VolatileStamps.CommitSuffix));
     }
 
     [Fact]
