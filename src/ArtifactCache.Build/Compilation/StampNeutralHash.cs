@@ -16,6 +16,8 @@ namespace ArtifactCache.Build.Compilation;
 /// changed. Used only outside strict mode (see README, "Across commits").
 /// </summary>
 /// <remarks>
+/// First choice is <see cref="ReferenceMetadataHash"/>: the metadata alone, by value, which a version of another length
+/// (git height) leaves unchanged. The byte-level blanking below is the fallback for images it does not read.
 /// Every value is found by parsing the PE and metadata and blanked at its exact location, never by searching the
 /// bytes: a public constant, attribute argument or default value that merely looks like a commit is API, and must
 /// change the hash when it changes. A file that does not parse as a managed PE is hashed as its plain bytes, which
@@ -25,9 +27,18 @@ internal static class StampNeutralHash
 {
     public static string Hash(string path) => Hash(path, VolatileStamps.CommitSuffix);
 
+    /// <summary>
+    /// The hash of the canonical metadata (<see cref="ReferenceMetadataHash"/>), which a version of another length
+    /// leaves unchanged; when the file cannot be read that way, its bytes with the stamps blanked in place.
+    /// </summary>
     public static string Hash(string path, VolatileStamps stamps)
     {
         var bytes = File.ReadAllBytes(path);
+        if (ReferenceMetadataHash.TryHash(bytes, stamps) is { } metadata)
+        {
+            return metadata;
+        }
+
         Neutralise(bytes, stamps);
         return Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
     }

@@ -1,3 +1,5 @@
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text;
@@ -116,16 +118,18 @@ public sealed class StampNeutralHashTests : IDisposable
     [InlineData("1.0.0+ghijklmnopqrstuvwxyzghijklmnopqrstuvwx", "1.0.0+xwvutsrqponmlkjihgzyxwvutsrqponmlkjihg")]       // not hex
     public void An_informational_version_suffix_that_is_not_a_commit_is_part_of_the_hash(string version1, string version2)
     {
-        // In the attribute alone, in the Win32 ProductVersion alone, and in both.
+        // In the attribute alone, and in the attribute and the Win32 ProductVersion.
         AssertDifferent(
             EmitReference(Informational(version1) + Api, win32: false),
             EmitReference(Informational(version2) + Api, win32: false),
             VolatileStamps.CommitSuffix);
-        AssertDifferent(
-            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version1) + Api),
-            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version2) + Api),
-            VolatileStamps.CommitSuffix);
         AssertDifferent(EmitReference(Informational(version1) + Api), EmitReference(Informational(version2) + Api), VolatileStamps.CommitSuffix);
+
+        // In the Win32 ProductVersion alone: equal. A compiler handed a reference never reads its Win32 resources (nor can
+        // an analyzer or generator, which see only symbols), so a dependent compiles the same; the key hashes metadata.
+        AssertEqualOnlyNeutralised(
+            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version1) + Api),
+            EmitReference(Informational("1.0.0") + Api, resourceSource: Informational(version2) + Api));
     }
 
     [Fact]
@@ -163,12 +167,76 @@ public sealed class StampNeutralHashTests : IDisposable
     }
 
     [Fact]
-    public void A_pdb_path_is_part_of_the_hash()
+    public void A_pdb_path_alone_hashes_equal()
     {
+        // The pdb path is in the debug directory, which a compiler never reads from a reference: the dependent's output
+        // is the same whichever path the reference names. (The byte-level fallback kept it; the metadata hash need not.)
         var first = EmitImplementation(Informational("1.0.0") + Api, pdbPath: "/_/one/Lib.pdb");
         var second = EmitImplementation(Informational("1.0.0") + Api, pdbPath: "/_/two/Lib.pdb");
 
+        AssertMetadataHashed(first, second);
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Fact]
+    public void A_changed_method_body_in_an_implementation_assembly_hashes_equal()
+    {
+        // A project without a reference assembly passes its implementation: its IL is never read by a dependent's
+        // compiler. The method's RVA is kept only as "has a body", so a longer body moving the next one is no change.
+        var first = EmitImplementation(Informational("1.0.0") + Api + "public static class More { public static int M(int x) => x + 1; }");
+        var second = EmitImplementation(Informational("1.0.0") + Api.Replace("x * 2", "(x * 2) + (x / 3) - 7", StringComparison.Ordinal) +
+            "public static class More { public static int M(int x) => x + 1; }");
+
+        AssertMetadataHashed(first, second);
+        AssertEqualOnlyNeutralised(first, second);
+    }
+
+    [Theory]
+    [InlineData("0.0.0-alpha.0+" + Sha1, "0.0.0-alpha.0.1+" + Sha2, "1.2.1.0", "1.2.1.0")]   // MinVer: a longer informational version
+    [InlineData("1.2.1", "1.2.1", "1.2.1.45749", "1.2.2.301")]                                // Nerdbank.GitVersioning: a shorter file version
+    [InlineData("1.2.1-beta.9", "1.2.1-beta.10+" + Sha256A, "1.2.1.9", "1.2.1.10")]           // both, and a commit that appears
+    public void Volatile_versions_of_another_length_hash_equal_only_with_the_versions_flag(
+        string informational1, string informational2, string fileVersion1, string fileVersion2)
+    {
+        var first = EmitReference(Informational(informational1) + FileVersion(fileVersion1) + Api);
+        var second = EmitReference(Informational(informational2) + FileVersion(fileVersion2) + Api);
+
+        // The versions change length, which moves the #Blob heap and every blob offset after them: blanking them in
+        // place cannot make the bytes equal.
+        Assert.NotEqual(BlankedInPlace(first, VolatileStamps.Versions), BlankedInPlace(second, VolatileStamps.Versions));
+
+        AssertMetadataHashed(first, second);
+        Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.Versions), StampNeutralHash.Hash(second, VolatileStamps.Versions));
+        Assert.Equal(
+            StampNeutralHash.Hash(first, VolatileStamps.Versions | VolatileStamps.CommitSuffix),
+            StampNeutralHash.Hash(second, VolatileStamps.Versions | VolatileStamps.CommitSuffix));
         AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.None);
+    }
+
+    // Each pair differs in one thing a dependent compiles against; each needs a different table, column or heap read
+    // by value, so together they fail if a table is skipped, a column misread or a string or blob hashed by offset.
+    [Theory]
+    [InlineData("public static class C { }", "public static class C { public static void Added() { } }")]                        // MethodDef
+    [InlineData("public static class C { public const int Limit = 10; }", "public static class C { public const int Limit = 11; }")]  // Constant
+    [InlineData("[System.Obsolete(\"old\")] public static class C { }", "[System.Obsolete(\"new\")] public static class C { }")]      // CustomAttribute value
+    [InlineData("public static class C { public static void M<T>() where T : class { } }", "public static class C { public static void M<T>() where T : struct { } }")]   // GenericParam flags
+    [InlineData("public interface I { } public interface J { } public static class C { public static void M<T>() where T : I { } }", "public interface I { } public interface J { } public static class C { public static void M<T>() where T : J { } }")]   // GenericParamConstraint
+    [InlineData("public static class C { public static void M(int first) { } }", "public static class C { public static void M(int other) { } }")]   // Param name, same length
+    [InlineData("public static class C { public static void M(int p1) { } }", "public static class C { public static void M(int p2) { } }")]   // Param name at the same #Strings offset
+    [InlineData("public static class C { internal static void M() { } }", "[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"Other\")] public static class C { internal static void M() { } }")]   // InternalsVisibleTo
+    [InlineData("public class B { } public class C : B { }", "public class B { } public class C { }")]   // TypeDef extends
+    [InlineData("public static class C { public static int P { get; } }", "public static class C { public static int P { get; set; } }")]   // Property, MethodSemantics
+    [InlineData("public static class C { public static void M(int x = 1) { } }", "public static class C { public static void M(int x = 2) { } }")]   // default value
+    [InlineData("public struct S { public int A; public int B; }", "public struct S { public int B; public int A; }")]   // field order: a struct's layout
+    public void A_changed_api_is_part_of_the_hash(string source1, string source2)
+    {
+        var first = EmitReference(Informational("1.0.0+" + Sha1) + FileVersion("1.0.0.1") + source1);
+        var second = EmitReference(Informational("1.0.0+" + Sha2) + FileVersion("1.0.0.2") + source2);
+
+        AssertMetadataHashed(first, second);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix | VolatileStamps.Versions);
     }
 
     [Fact]
@@ -208,8 +276,11 @@ public sealed class StampNeutralHashTests : IDisposable
         var first = EmitReference(Informational("1.2.3") + FileVersion("1.2.3.5") + AssemblyVersion("1.0.0.0") + Api);
         var second = EmitReference(Informational("1.2.3") + FileVersion("1.2.3.5") + AssemblyVersion("2.0.0.0") + Api);
 
+        AssertMetadataHashed(first, second);
         AssertDifferent(first, second, VolatileStamps.Versions | VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.Versions);
         AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.None);
     }
 
     [Theory]
@@ -228,6 +299,7 @@ public sealed class StampNeutralHashTests : IDisposable
 
         var path = Write(bytes);
 
+        Assert.Null(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions));
         Assert.Equal(PlainHash(path), StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions));
     }
 
@@ -235,11 +307,23 @@ public sealed class StampNeutralHashTests : IDisposable
     public void A_truncated_or_damaged_assembly_never_throws()
     {
         var original = File.ReadAllBytes(EmitImplementation(Informational("1.0.0+" + Sha1) + Api, pdbPath: "/_/Lib/obj/Lib.pdb", win32: true));
+        int metadataEnd;
+        using (var pe = new PEReader(new MemoryStream(original)))
+        {
+            metadataEnd = pe.PEHeaders.MetadataStartOffset + pe.PEHeaders.MetadataSize;
+        }
+
+        var whole = ReferenceMetadataHash.TryHash(Write(original), VolatileStamps.CommitSuffix);
+        Assert.NotNull(whole);
         var random = new Random(12345);
         for (var length = 0; length < original.Length; length += 13)
         {
             var path = Write(original[..length]);
             Assert.Equal(64, StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions).Length);
+            // Cut anywhere before the end of the metadata, the metadata cannot be read; after it, only what follows is lost.
+            Assert.True(length < metadataEnd
+                ? ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix) is null
+                : ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix) == whole);
         }
 
         // Half the damage goes to the headers, tables and directories in the first 1.5 KB, where parsing decides most.
@@ -253,7 +337,33 @@ public sealed class StampNeutralHashTests : IDisposable
 
             var path = Write(damaged);
             Assert.Equal(64, StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions).Length);
+            Assert.True(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix | VolatileStamps.Versions) is null or { Length: 64 });
         }
+    }
+
+    [Theory]
+    [InlineData(0x2D)]   // past GenericParamConstraint: no table of ECMA-335
+    [InlineData(0x30)]   // a portable pdb table (Document)
+    public void An_unknown_table_falls_back_to_the_bytes(int table)
+    {
+        var path = EmitReference(Informational("1.0.0+" + Sha1) + Api);
+        var bytes = File.ReadAllBytes(path);
+        int at;
+        using (var pe = new PEReader(new MemoryStream(bytes)))
+        {
+            // The #~ header's mask of present tables, found by its value.
+            var reader = pe.GetMetadataReader();
+            var present = Enumerable.Range(0, 0x2D).Where(t => reader.GetTableRowCount((TableIndex)t) > 0).Aggregate(0UL, (mask, t) => mask | (1UL << t));
+            var mask = BitConverter.GetBytes(present);
+            at = pe.PEHeaders.MetadataStartOffset + bytes.AsSpan(pe.PEHeaders.MetadataStartOffset, pe.PEHeaders.MetadataSize).IndexOf(mask);
+            Assert.True(at > pe.PEHeaders.MetadataStartOffset);
+        }
+
+        bytes[at + (table / 8)] |= (byte)(1 << (table % 8));
+        var damaged = Write(bytes);
+
+        Assert.Null(ReferenceMetadataHash.TryHash(damaged, VolatileStamps.CommitSuffix));
+        Assert.Equal(BlankedInPlace(damaged, VolatileStamps.CommitSuffix), StampNeutralHash.Hash(damaged, VolatileStamps.CommitSuffix));
     }
 
     [Fact]
@@ -358,6 +468,24 @@ public sealed class StampNeutralHashTests : IDisposable
         Assert.NotEqual(StampNeutralHash.Hash(first, stamps), StampNeutralHash.Hash(second, stamps));
         // Parsed and neutralised, not merely left plain: the content-derived ids are always blanked.
         Assert.NotEqual(PlainHash(first), StampNeutralHash.Hash(first, stamps));
+    }
+
+    // Hashed by their metadata, not by the byte-level fallback.
+    private static void AssertMetadataHashed(params string[] paths)
+    {
+        foreach (var path in paths)
+        {
+            Assert.Equal(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix), StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix));
+            Assert.NotNull(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix));
+        }
+    }
+
+    // The byte-level hash alone, as StampNeutralHash computed it before it hashed metadata.
+    private static string BlankedInPlace(string path, VolatileStamps stamps)
+    {
+        var bytes = File.ReadAllBytes(path);
+        StampNeutralHash.Neutralise(bytes, stamps);
+        return Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
     }
 
     private static DebugDirectoryEntryType[] ReadDebugEntryTypes(string path)
