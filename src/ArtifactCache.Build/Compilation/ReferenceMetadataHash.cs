@@ -205,7 +205,6 @@ internal static class ReferenceMetadataHash
     /// <summary>Reads the metadata root, streams and tables of one image and writes their canonical form.</summary>
     private sealed class Walker
     {
-        private const string ReflectionNamespace = "System.Reflection";
 
         private readonly byte[] _md;
         private readonly MetadataReader _reader;
@@ -504,48 +503,17 @@ internal static class ReferenceMetadataHash
             foreach (var handle in _reader.GetAssemblyDefinition().GetCustomAttributes())
             {
                 var attribute = _reader.GetCustomAttribute(handle);
-                if (IsReflectionAttribute(attribute, "AssemblyInformationalVersionAttribute"))
+                if (AssemblyAttributes.IsReflectionAttribute(_reader, attribute, "AssemblyInformationalVersionAttribute"))
                 {
                     _versionRows[MetadataTokens.GetRowNumber(handle)] = true;
                 }
-                else if (IsReflectionAttribute(attribute, "AssemblyFileVersionAttribute"))
+                else if (AssemblyAttributes.IsReflectionAttribute(_reader, attribute, "AssemblyFileVersionAttribute"))
                 {
                     _versionRows[MetadataTokens.GetRowNumber(handle)] = false;
                 }
             }
         }
 
-        private bool IsReflectionAttribute(CustomAttribute attribute, string name)
-        {
-            StringHandle typeName;
-            StringHandle typeNamespace;
-            switch (attribute.Constructor.Kind)
-            {
-                case HandleKind.MemberReference:
-                    var parent = _reader.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent;
-                    if (parent.Kind != HandleKind.TypeReference)
-                    {
-                        return false;
-                    }
-
-                    var reference = _reader.GetTypeReference((TypeReferenceHandle)parent);
-                    (typeName, typeNamespace) = (reference.Name, reference.Namespace);
-                    break;
-                case HandleKind.MethodDefinition:
-                    var definition = _reader.GetTypeDefinition(_reader.GetMethodDefinition((MethodDefinitionHandle)attribute.Constructor).GetDeclaringType());
-                    if (definition.IsNested)
-                    {
-                        return false;
-                    }
-
-                    (typeName, typeNamespace) = (definition.Name, definition.Namespace);
-                    break;
-                default:
-                    return false;
-            }
-
-            return _reader.StringComparer.Equals(typeName, name) && _reader.StringComparer.Equals(typeNamespace, ReflectionNamespace);
-        }
 
         // II.24.2.3: UTF-8, NUL-terminated; offset 0 is the empty string.
         private ReadOnlySpan<byte> ReadString(uint offset)

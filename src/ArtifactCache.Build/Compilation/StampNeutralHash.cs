@@ -86,7 +86,6 @@ internal static class StampNeutralHash
         private const int PdbChecksumType = 19;
         private const int VersionResourceType = 16;
         private const uint FixedFileInfoSignature = 0xFEEF04BD;
-        private const string ReflectionNamespace = "System.Reflection";
 
         private readonly byte[] _bytes;
         private readonly VolatileStamps _stamps;
@@ -234,11 +233,11 @@ internal static class StampNeutralHash
             foreach (var handle in _metadata.GetAssemblyDefinition().GetCustomAttributes())
             {
                 var attribute = _metadata.GetCustomAttribute(handle);
-                if (IsReflectionAttribute(attribute, "AssemblyInformationalVersionAttribute") && IsOwnBlob(attribute.Value))
+                if (AssemblyAttributes.IsReflectionAttribute(_metadata, attribute, "AssemblyInformationalVersionAttribute") && IsOwnBlob(attribute.Value))
                 {
                     FindInStringArgument(attribute.Value, wholeValue: versions, commitSuffix: _stamps.HasFlag(VolatileStamps.CommitSuffix));
                 }
-                else if (versions && IsReflectionAttribute(attribute, "AssemblyFileVersionAttribute") && IsOwnBlob(attribute.Value))
+                else if (versions && AssemblyAttributes.IsReflectionAttribute(_metadata, attribute, "AssemblyFileVersionAttribute") && IsOwnBlob(attribute.Value))
                 {
                     FindInStringArgument(attribute.Value, wholeValue: true, commitSuffix: false);
                 }
@@ -264,38 +263,6 @@ internal static class StampNeutralHash
             return users == 1;
         }
 
-        // The constructor is a MemberReference to the BCL's type, or a MethodDefinition when the assembly defines it.
-        private bool IsReflectionAttribute(CustomAttribute attribute, string name)
-        {
-            StringHandle typeName;
-            StringHandle typeNamespace;
-            switch (attribute.Constructor.Kind)
-            {
-                case HandleKind.MemberReference:
-                    var parent = _metadata.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent;
-                    if (parent.Kind != HandleKind.TypeReference)
-                    {
-                        return false;
-                    }
-
-                    var reference = _metadata.GetTypeReference((TypeReferenceHandle)parent);
-                    (typeName, typeNamespace) = (reference.Name, reference.Namespace);
-                    break;
-                case HandleKind.MethodDefinition:
-                    var definition = _metadata.GetTypeDefinition(_metadata.GetMethodDefinition((MethodDefinitionHandle)attribute.Constructor).GetDeclaringType());
-                    if (definition.IsNested)
-                    {
-                        return false;
-                    }
-
-                    (typeName, typeNamespace) = (definition.Name, definition.Namespace);
-                    break;
-                default:
-                    return false;
-            }
-
-            return _metadata.StringComparer.Equals(typeName, name) && _metadata.StringComparer.Equals(typeNamespace, ReflectionNamespace);
-        }
 
         // The blob of a custom attribute with one string argument: prolog 0x0001, then a SerString (a compressed length
         // and UTF-8, or 0xFF for null), then the count of named arguments.
