@@ -190,18 +190,50 @@ public sealed class CachedCompilation
         return missed with { Changes = changes };
     }
 
+    // A compilation that read files its key does not name (an XML doc include) is stored in two entries: under its key,
+    // a small one that only names those files; under a key that adds their content, the outputs. So each content of
+    // those files has its own entry, and switching between branches that differ only there hits both ways.
     private (CompilationOutcome? Hit, string? Declined) TryRestore(CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
-        var artifact = _store.TryFetch(key.Value, cancellationToken);
+        var (hit, pointer, declined) = TryRestoreEntry(key.Value, key, request, stopwatch, cancellationToken);
+        if (pointer is null)
+        {
+            return (hit, declined);
+        }
+
+        var root = request.KeyContext.RepositoryRoot;
+        var changed = FirstChangedRead(pointer, root);
+        if (WithReads(key, CurrentReads(pointer, root)) is not { } full)
+        {
+            return (null, $"{changed} (a file the compiler read by itself)");
+        }
+
+        var (outputs, _, _) = TryRestoreEntry(full.Value, key, request, stopwatch, cancellationToken);
+        return outputs is not null ? (outputs, null) : (null, changed is null ? null : $"{changed} (a file the compiler read by itself)");
+    }
+
+    /// <summary>The key of the outputs of a compilation that read <paramref name="reads"/> as well; null when one is missing.</summary>
+    internal static CompilationKey? WithReads(CompilationKey key, IReadOnlyList<ArtifactInput>? reads) =>
+        reads is null || reads.Any(r => r.Hash == CompilationKeyBuilder.MissingFile)
+            ? null
+            : CompilationKey.FromInputs([.. key.Inputs, .. reads.Select(r => new KeyInput("read by the compiler: " + r.Name, r.Hash))]);
+
+    private IReadOnlyList<ArtifactInput> CurrentReads(IReadOnlyList<ArtifactInput> reads, string? root) =>
+        reads.Select(r => r with { Hash = ReadPath(r.Name, root) is { } path ? _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile : CompilationKeyBuilder.MissingFile }).ToList();
+
+    private (CompilationOutcome? Hit, IReadOnlyList<ArtifactInput>? Pointer, string? Declined) TryRestoreEntry(string entryKey, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
+    {
+        var artifact = _store.TryFetch(entryKey, cancellationToken);
         if (artifact is null)
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         try
         {
             var root = request.KeyContext.RepositoryRoot;
             string? changedRead = null;
+            IReadOnlyList<ArtifactInput>? pointer = null;
             var foreign = false;
             var destinations = OutputDestinations(request.CommandLine);
             var result = ArtifactReader.Restore(
@@ -213,26 +245,37 @@ public sealed class CachedCompilation
                 metadata =>
                 {
                     // Checked before any file is written: an artifact for another key must never reach the outputs.
-                    foreign = !string.Equals(metadata.Key, key.Value, StringComparison.Ordinal);
+                    foreign = !string.Equals(metadata.Key, entryKey, StringComparison.Ordinal);
+                    if (!foreign && metadata.Outputs.Count == 0 && metadata.Reads is { Count: > 0 } reads)
+                    {
+                        pointer = reads;
+                        return false;
+                    }
+
                     return !foreign && (changedRead = FirstChangedRead(metadata.Reads ?? [], root)) is null;
                 });
             if (foreign)
             {
                 // The artifact is for another key (a server that mixed up hashes): never restore someone else's outputs.
-                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {key.Value} was made for another key; ignoring it.");
+                _log.Warning(DiagnosticCodes.ArchiveManifestMismatch, $"The artifact stored under {entryKey} was made for another key; ignoring it.");
                 _store.Reject(artifact);
-                return (null, null);
+                return (null, null, null);
+            }
+
+            if (pointer is not null)
+            {
+                return (null, pointer, null);
             }
 
             if (result.Declined)
             {
-                return (null, $"{changedRead} (a file the compiler read by itself)");
+                return (null, null, $"{changedRead} (a file the compiler read by itself)");
             }
 
             if (!result.Success || result.Metadata is null)
             {
                 _store.Reject(artifact);
-                return (null, null);
+                return (null, null, null);
             }
 
             var hit = new CompilationOutcome
@@ -247,7 +290,7 @@ public sealed class CachedCompilation
                 Duration = stopwatch.Elapsed,
                 SavedMs = artifact.TaskDurationMs ?? result.Metadata.DurationMs,
             };
-            return (ShouldVerify() ? Verify(hit, key, request, stopwatch, cancellationToken) : hit, null);
+            return (ShouldVerify() ? Verify(hit, key, request, stopwatch, cancellationToken) : hit, null, null);
         }
         finally
         {
@@ -262,10 +305,7 @@ public sealed class CachedCompilation
     {
         foreach (var read in reads)
         {
-            var path = read.Name.StartsWith(RootToken + "/", StringComparison.Ordinal)
-                ? (root is null ? null : Path.Combine(root, read.Name[(RootToken.Length + 1)..]))
-                : read.Name;
-            if (path is null || _keyBuilder.Hasher.Hash(Path.GetFullPath(path)) != read.Hash)
+            if (ReadPath(read.Name, root) is not { } path || _keyBuilder.Hasher.Hash(path) != read.Hash)
             {
                 return read.Name;
             }
@@ -273,6 +313,12 @@ public sealed class CachedCompilation
 
         return null;
     }
+
+    // "{root}/docs/api.xml" in this checkout, or an absolute path as it was recorded.
+    private static string? ReadPath(string name, string? root) =>
+        name.StartsWith(RootToken + "/", StringComparison.Ordinal)
+            ? (root is null ? null : Path.GetFullPath(Path.Combine(root, name[(RootToken.Length + 1)..])))
+            : Path.GetFullPath(name);
 
     /// <summary>Compiles exactly as CoreCompile would, with no cache involved: the fallback when the cache step itself failed.</summary>
     public static CompilationOutcome CompileWithoutCache(CompilationRequest request, string reason, CancellationToken cancellationToken)
@@ -504,6 +550,25 @@ public sealed class CachedCompilation
 
     private StoreOutcome StoreArtifact(CompilationKey key, CompilationRequest request, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
     {
+        var stored = diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList();
+        if (WithReads(key, reads) is not { } full || reads.Count == 0)
+        {
+            return WriteAndStore(key, stored, duration, outputs, [], cancellationToken);
+        }
+
+        // The outputs under the key that adds what the compiler read; under the key itself, what to read (see TryRestore).
+        var outcome = WriteAndStore(full, stored, duration, outputs, reads, cancellationToken);
+        if (!outcome.Stored)
+        {
+            return outcome;
+        }
+
+        var pointer = WriteAndStore(key, [], duration, [], reads, cancellationToken);
+        return pointer.Stored ? outcome : pointer;
+    }
+
+    private StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
+    {
         var temporary = Path.Combine(_store.ScratchDirectory, key.Value + "." + Guid.NewGuid().ToString("N") + ".artifact");
         try
         {
@@ -513,7 +578,7 @@ public sealed class CachedCompilation
                     stream,
                     key.Value,
                     key.Inputs.Select(i => new ArtifactInput(i.Name, i.Hash)).ToList(),
-                    diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList(),
+                    diagnostics,
                     (long)duration.TotalMilliseconds,
                     outputs,
                     reads);
