@@ -64,8 +64,10 @@ try
     var scenarios = bench.Scenarios();
     if (options.UsesBuildServers)
     {
-        // Once before the series: every series starts without a warm compiler server or MSBuild node.
+        // Once before the series: no compiler server or MSBuild node from before the benchmark takes part. Then one
+        // untimed build starts them, so the first server scenario does not also pay for that.
         dotnet.ShutDownBuildServers(work);
+        bench.WarmUpBuildServers();
     }
 
     for (var run = 0; run < options.Runs; run++)
@@ -250,6 +252,16 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             RequireCompiled(Build(volatileSeed, new(Package: true, Cache: _seededVolatileCache, Extra: [VolatileVersion])), solution.Projects.Count, "the volatile-version seeding build");
             Paths.DeleteTree(volatileSeed);
         }
+    }
+
+    /// <summary>
+    /// One untimed build of a fresh clone with the compiler server and node reuse on: it starts them, as the day's first
+    /// build does on a developer machine, so every server scenario measures them warm, whichever runs first.
+    /// </summary>
+    public void WarmUpBuildServers()
+    {
+        Console.WriteLine("bench: starting the compiler server and MSBuild nodes (one untimed build)");
+        _ = Fresh(clone => Build(clone, new(Package: false, Server: true)));
     }
 
     public List<Scenario> Scenarios()
