@@ -1,7 +1,10 @@
-// The benchmark, on Windows, macOS and Linux: `dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR]`.
+// The benchmark, on Windows, macOS and Linux: `dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR]
+// [--developer] [--peer] [--network] [--latency MS] [--minver] [--keep]`.
 // Generates a layered solution, packs the package, and times each scenario several times, interleaved, in one run:
 // cold builds with and without the package, the perfect-cache floor, fresh clones on a warm local or remote cache,
-// edits low in the graph and no-op builds. Writes results.md and results.json (default: bench/results/).
+// edits low in the graph and no-op builds; with --developer the same with the compiler server and node reuse on, with
+// --peer the SDK compiler's own output cache beside ours, with --network the remote behind a delaying proxy (the full
+// size runs all of them). Writes results.md and results.json (default: bench/results/).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -9,11 +12,12 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 
 var options = Options.Parse(args);
 if (options is null)
 {
-    Console.WriteLine("usage: dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR] [--keep]");
+    Console.WriteLine("usage: dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR] [--developer] [--peer] [--network] [--latency MS] [--minver] [--keep]");
     return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
 }
 
@@ -44,7 +48,7 @@ try
         return Fail("dotnet pack failed.");
     }
 
-    var solution = SolutionShape.For(options.Size);
+    var solution = SolutionShape.For(options.Size, options.MinVer);
     var source = Path.Combine(work, "source");
     solution.Write(source, version, feed);
     Git.Run(source, "init", "-q");
@@ -53,10 +57,19 @@ try
     Console.WriteLine($"bench: generated {solution.Projects.Count} projects, {solution.SourceFileCount} C# files in {source}");
 
     await using var server = await RemoteServer.StartAsync(repo, Path.Combine(work, "remote-storage"));
-    var bench = new Bench(dotnet, work, source, solution, server);
+    await using var proxy = options.Network ? DelayProxy.Start(server.Url, TimeSpan.FromMilliseconds(options.LatencyMs)) : null;
+    var bench = new Bench(dotnet, work, source, solution, server, proxy, options);
     bench.Prepare();
 
     var scenarios = bench.Scenarios();
+    if (options.UsesBuildServers)
+    {
+        // Once before the series: no compiler server or MSBuild node from before the benchmark takes part. Then one
+        // untimed build starts them, so the first server scenario does not also pay for that.
+        dotnet.ShutDownBuildServers(work);
+        bench.WarmUpBuildServers();
+    }
+
     for (var run = 0; run < options.Runs; run++)
     {
         // Interleaved, and each round starts one scenario later, so no scenario always runs on a warm or cold machine.
@@ -65,7 +78,7 @@ try
             var scenario = scenarios[(i + run) % scenarios.Count];
             var measurement = scenario.Measure(run);
             scenario.Results.Add(measurement);
-            Console.WriteLine($"  run {run + 1}/{options.Runs}  {scenario.Name,-12} {measurement.Seconds,7:0.00} s" +
+            Console.WriteLine($"  run {run + 1}/{options.Runs}  {scenario.Name,-20} {measurement.Seconds,7:0.00} s" +
                 (measurement.Compiled is { } compiled ? $"  compiled {compiled.Count}" : ""));
         }
     }
@@ -85,6 +98,12 @@ catch (BenchException e)
 }
 finally
 {
+    if (options.UsesBuildServers)
+    {
+        // Nothing the benchmark started outlives it: the compiler server and the reused MSBuild nodes.
+        dotnet.ShutDownBuildServers(work);
+    }
+
     if (!options.Keep)
     {
         Paths.DeleteTree(work);
@@ -97,14 +116,23 @@ static int Fail(string message)
     return 1;
 }
 
-internal sealed record Options(string Size, int Runs, string? Out, bool Keep)
+/// <summary>
+/// The command line. The scenario groups beyond the original nine (--developer, --peer, --network) are on at the full
+/// size and off at the quick size unless asked for, so the quick run that CI and BenchSmokeTests use stays short.
+/// </summary>
+internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bool Developer, bool Peer, bool Network, int LatencyMs, bool MinVer)
 {
+    public bool UsesBuildServers => Developer || Peer;
+
     public static Options? Parse(string[] args)
     {
         var size = "full";
         int? runs = null;
         string? output = null;
         var keep = false;
+        bool? developer = null, peer = null, network = null;
+        var latency = 50;
+        var minVer = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -122,12 +150,31 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep)
                 case "--keep":
                     keep = true;
                     break;
+                case "--developer":
+                    developer = true;
+                    break;
+                case "--peer":
+                    peer = true;
+                    break;
+                case "--network":
+                    network = true;
+                    break;
+                case "--latency" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var ms) && ms is >= 0 and <= 2000:
+                    // One way: 50 ms each way is a 100 ms round trip.
+                    latency = ms;
+                    network ??= true;
+                    i++;
+                    break;
+                case "--minver":
+                    minVer = true;
+                    break;
                 default:
                     return null;
             }
         }
 
-        return new Options(size, runs ?? (size == "quick" ? 1 : 3), output, keep);
+        var full = size == "full";
+        return new Options(size, runs ?? (full ? 3 : 1), output, keep, developer ?? full, peer ?? full, network ?? full, latency, minVer);
     }
 }
 
@@ -149,70 +196,178 @@ internal sealed class Scenario(string name, string description, Func<int, Measur
     public double Median => Stats.Median(Results.Select(r => r.Seconds));
 }
 
+/// <summary>How one build runs: with or without the package, which caches, and whether the build servers are on.</summary>
+/// <param name="Package">The package is referenced (otherwise <c>-p:BenchNoPackage=true</c>).</param>
+/// <param name="Cache">The package's local cache folder.</param>
+/// <param name="Remote">The remote's URL (the real server, or the delaying proxy in front of it).</param>
+/// <param name="Server">The compiler server and MSBuild node reuse on, as on a developer machine; otherwise both off.</param>
+/// <param name="RoslynCache">The SDK compiler's own output cache (<c>ROSLYN_CACHE_PATH</c>), with the clone root mapped
+/// to <c>/_/</c>, as its documentation tells a user to, so that it can hit across folders.</param>
+/// <param name="Extra">More arguments for <c>dotnet build</c>.</param>
+internal sealed record BuildSettings(bool Package, string? Cache = null, string? Remote = null, bool Server = false, string? RoslynCache = null, string[]? Extra = null);
+
 /// <summary>The scenarios and the trees and caches they start from.</summary>
-internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server)
+internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server, DelayProxy? proxy, Options options)
 {
     private readonly string _seededCache = Path.Combine(work, "cache-seeded");
+    private readonly string _seededVolatileCache = Path.Combine(work, "cache-seeded-volatile");
+    private readonly string _seededRoslynCache = Path.Combine(work, "roslyn-cache-seeded");
     private readonly string _builtWithout = Path.Combine(work, "built-without-package");
     private readonly string _builtWith = Path.Combine(work, "built-with-package");
     private int _clones;
 
+    private const string VolatileVersion = "-p:ArtifactCacheVolatileVersion=true";
+
     /// <summary>
     /// Fills the local cache and the remote from one build of the commit, and builds the two trees that the no-op
     /// scenarios rebuild and the floor copies its compiler outputs from. Restore is warm from here on for every
-    /// scenario alike: the benchmark measures compilation and the cache, not NuGet downloads.
+    /// scenario alike: the benchmark measures compilation and the cache, not NuGet downloads. With --peer, also fills
+    /// the SDK compiler's own cache from one build; with --minver, a local cache keyed with volatile versions.
     /// </summary>
     public void Prepare()
     {
         Console.WriteLine("bench: seeding the local cache and the remote, building the reference trees");
         var seed = Clone();
-        var seeded = Build(seed, withPackage: true, cache: _seededCache, remote: true);
+        var seeded = Build(seed, new(Package: true, Cache: _seededCache, Remote: server.Url));
         RequireCompiled(seeded, solution.Projects.Count, "the seeding build");
         Paths.DeleteTree(seed);
 
         Git.Run(work, "clone", "-q", source, _builtWithout);
-        Build(_builtWithout, withPackage: false, cache: null, remote: false);
+        Build(_builtWithout, new(Package: false));
         Git.Run(work, "clone", "-q", source, _builtWith);
-        var warm = Build(_builtWith, withPackage: true, cache: _seededCache, remote: false);
+        var warm = Build(_builtWith, new(Package: true, Cache: _seededCache));
         RequireCompiled(warm, 0, "the warm build of the no-op tree");
+
+        if (options.Peer)
+        {
+            Console.WriteLine("bench: seeding the SDK compiler's own output cache (compiler server on)");
+            var roslynSeed = Clone();
+            RequireCompiled(Build(roslynSeed, new(Package: false, Server: true, RoslynCache: _seededRoslynCache)), solution.Projects.Count, "the Roslyn cache's seeding build");
+            Paths.DeleteTree(roslynSeed);
+        }
+
+        if (options.MinVer)
+        {
+            var volatileSeed = Clone();
+            RequireCompiled(Build(volatileSeed, new(Package: true, Cache: _seededVolatileCache, Extra: [VolatileVersion])), solution.Projects.Count, "the volatile-version seeding build");
+            Paths.DeleteTree(volatileSeed);
+        }
     }
 
-    public List<Scenario> Scenarios() =>
-    [
-        new("cold", "Fresh clone, no package: every project compiles", _ => Fresh(clone => Build(clone, withPackage: false, cache: null, remote: false))),
-        new("cold-store", "Fresh clone, package on an empty local cache: every project compiles and is stored", _ =>
-            Fresh(clone => Build(clone, withPackage: true, cache: NewFolder("cache-empty"), remote: false))),
-        new("floor", "Fresh clone with every compiler output copied in, compiler skipped, no package: a perfect cache", _ =>
-            Fresh(clone =>
-            {
-                foreach (var project in solution.Projects)
-                {
-                    Paths.CopyTree(Path.Combine(_builtWithout, project.Folder, "obj"), Path.Combine(clone, project.Folder, "obj"));
-                }
+    /// <summary>
+    /// One untimed build of a fresh clone with the compiler server and node reuse on: it starts them, as the day's first
+    /// build does on a developer machine, so every server scenario measures them warm, whichever runs first.
+    /// </summary>
+    public void WarmUpBuildServers()
+    {
+        Console.WriteLine("bench: starting the compiler server and MSBuild nodes (one untimed build)");
+        _ = Fresh(clone => Build(clone, new(Package: false, Server: true)));
+    }
 
-                return RunsItsApps(clone, Build(clone, withPackage: false, cache: null, remote: false, "-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true"));
-            })),
-        new("warm-local", "Fresh clone in another folder, package, warm local cache", _ =>
-            Fresh(clone => RunsItsApps(clone, Build(clone, withPackage: true, cache: _seededCache, remote: false)))),
-        new("warm-remote", "Fresh clone, package, empty local cache, warm remote cache on loopback", _ =>
-            Fresh(clone => RunsItsApps(clone, Build(clone, withPackage: true, cache: NewFolder("cache-empty"), remote: true)))),
-        new("body-edit", "Method-body edit in the bottom library, new commit, fresh clone, warm local cache", run =>
-            Fresh(clone =>
-            {
-                solution.EditBody(clone, 1000 + run);
-                Commit(clone, "body edit");
-                return Build(clone, withPackage: true, cache: _seededCache, remote: false);
-            })),
-        new("api-edit", "Public-API edit in the bottom library, new commit, fresh clone, warm local cache", run =>
-            Fresh(clone =>
-            {
-                solution.EditApi(clone, 1000 + run);
-                Commit(clone, "api edit");
-                return Build(clone, withPackage: true, cache: _seededCache, remote: false);
-            })),
-        new("noop", "Build again, nothing changed, no package", _ => Build(_builtWithout, withPackage: false, cache: null, remote: false)),
-        new("noop-cache", "Build again, nothing changed, package", _ => Build(_builtWith, withPackage: true, cache: _seededCache, remote: false)),
-    ];
+    public List<Scenario> Scenarios()
+    {
+        List<Scenario> scenarios =
+        [
+            new("cold", "Fresh clone, no package: every project compiles", _ => Fresh(clone => Build(clone, new(Package: false)))),
+            new("cold-store", "Fresh clone, package on an empty local cache: every project compiles and is stored", _ =>
+                Fresh(clone => Build(clone, new(Package: true, Cache: NewFolder("cache-empty"))))),
+            new("floor", "Fresh clone with every compiler output copied in, compiler skipped, no package: a perfect cache", _ =>
+                Fresh(clone => Floor(clone, server: false))),
+            new("warm-local", "Fresh clone in another folder, package, warm local cache", _ =>
+                Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: _seededCache))))),
+            new("warm-remote", "Fresh clone, package, empty local cache, warm remote cache on loopback", _ =>
+                Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Remote: server.Url))))),
+            new("body-edit", "Method-body edit in the bottom library, new commit, fresh clone, warm local cache", run =>
+                Fresh(clone => Edited(clone, body: true, 1000 + run, new(Package: true, Cache: _seededCache)))),
+            new("api-edit", "Public-API edit in the bottom library, new commit, fresh clone, warm local cache", run =>
+                Fresh(clone => Edited(clone, body: false, 1000 + run, new(Package: true, Cache: _seededCache)))),
+            new("noop", "Build again, nothing changed, no package", _ => Build(_builtWithout, new(Package: false))),
+            new("noop-cache", "Build again, nothing changed, package", _ => Build(_builtWith, new(Package: true, Cache: _seededCache))),
+        ];
+
+        if (options.Developer)
+        {
+            scenarios.Add(new("cold-server", "As cold, compiler server and node reuse on", _ => Fresh(clone => Build(clone, new(Package: false, Server: true)))));
+        }
+
+        if (options.UsesBuildServers)
+        {
+            scenarios.Add(new("cold-store-server", "As cold-store, compiler server and node reuse on (the package's compile uses the server too)", _ =>
+                Fresh(clone => Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Server: true)))));
+        }
+
+        if (options.Developer)
+        {
+            scenarios.Add(new("floor-server", "As floor, compiler server and node reuse on", _ => Fresh(clone => Floor(clone, server: true))));
+        }
+
+        if (options.UsesBuildServers)
+        {
+            scenarios.Add(new("warm-local-server", "As warm-local, compiler server and node reuse on", _ =>
+                Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: _seededCache, Server: true))))));
+        }
+
+        if (options.Developer)
+        {
+            scenarios.Add(new("noop-server", "As noop, compiler server and node reuse on", _ => Build(_builtWithout, new(Package: false, Server: true))));
+            scenarios.Add(new("noop-cache-server", "As noop-cache, compiler server and node reuse on", _ => Build(_builtWith, new(Package: true, Cache: _seededCache, Server: true))));
+        }
+
+        if (options.Peer)
+        {
+            scenarios.Add(new("body-edit-server", "As body-edit, compiler server and node reuse on", run =>
+                Fresh(clone => Edited(clone, body: true, 2000 + run, new(Package: true, Cache: _seededCache, Server: true)))));
+            scenarios.Add(new("roslyn-cold-store", "No package, the SDK compiler's own cache (ROSLYN_CACHE_PATH) empty, clone root mapped to /_/, server on", _ =>
+                Fresh(clone => Build(clone, new(Package: false, Server: true, RoslynCache: NewFolder("roslyn-cache-empty"))))));
+            scenarios.Add(new("roslyn-fresh-clone", "No package, fresh clone in another folder on the warm Roslyn cache, clone root mapped to /_/, server on", _ =>
+                Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: false, Server: true, RoslynCache: _seededRoslynCache))))));
+            scenarios.Add(new("roslyn-body-edit", "As body-edit, no package, on the warm Roslyn cache, clone root mapped to /_/, server on", run =>
+                Fresh(clone => Edited(clone, body: true, 3000 + run, new(Package: false, Server: true, RoslynCache: _seededRoslynCache)))));
+        }
+
+        if (options.Network && proxy is not null)
+        {
+            scenarios.Add(new($"warm-remote-{2 * options.LatencyMs}ms", $"As warm-remote, through a loopback proxy that delays every read by {options.LatencyMs} ms each way", _ =>
+                Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Remote: proxy.Url))))));
+        }
+
+        if (options.MinVer)
+        {
+            scenarios.Add(new("body-edit-volatile", "As body-edit, with ArtifactCacheVolatileVersion=true, on a local cache seeded that way", run =>
+                Fresh(clone => Edited(clone, body: true, 4000 + run, new(Package: true, Cache: _seededVolatileCache, Extra: [VolatileVersion])))));
+        }
+
+        return scenarios;
+    }
+
+    private Measurement Floor(string clone, bool server)
+    {
+        foreach (var project in solution.Projects)
+        {
+            Paths.CopyTree(Path.Combine(_builtWithout, project.Folder, "obj"), Path.Combine(clone, project.Folder, "obj"));
+        }
+
+        return RunsItsApps(clone, Build(clone, new(Package: false, Server: server, Extra: ["-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true"])));
+    }
+
+    /// <summary>
+    /// Edits the bottom library, commits and builds. Each edit scenario uses its own values: scenarios that share a cache
+    /// would otherwise hit the entry another one stored for the same edit.
+    /// </summary>
+    private Measurement Edited(string clone, bool body, int value, BuildSettings settings)
+    {
+        if (body)
+        {
+            solution.EditBody(clone, value);
+        }
+        else
+        {
+            solution.EditApi(clone, value);
+        }
+
+        Commit(clone, body ? "body edit" : "api edit");
+        return Build(clone, settings);
+    }
 
     /// <summary>A build that only looks fast is no result: the apps it produced must run (outside the timing).</summary>
     private Measurement RunsItsApps(string tree, Measurement measurement)
@@ -259,32 +414,48 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
         Git.Run(clone, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", message);
     }
 
-    private Measurement Build(string tree, bool withPackage, string? cache, bool remote, params string[] extra)
+    private Measurement Build(string tree, BuildSettings settings)
     {
         var report = Path.Combine(work, "reports", $"r{++_clones}.jsonl");
         Directory.CreateDirectory(Path.GetDirectoryName(report)!);
         var environment = new Dictionary<string, string?>();
-        if (cache is not null)
+        if (settings.Cache is not null)
         {
-            environment["ARTIFACTCACHE_LOCAL_DIRECTORY"] = cache;
+            environment["ARTIFACTCACHE_LOCAL_DIRECTORY"] = settings.Cache;
         }
 
-        if (remote)
+        if (settings.Remote is not null)
         {
-            environment["ARTIFACTCACHE_API"] = server.Url;
+            environment["ARTIFACTCACHE_API"] = settings.Remote;
             environment["ARTIFACTCACHE_TOKEN"] = server.Token;
             environment["ARTIFACTCACHE_TEAM"] = "bench";
         }
 
-        List<string> arguments = [solution.SolutionFile, "-nr:false", "-p:ArtifactCacheReportFile=" + report];
-        if (!withPackage)
+        // Node reuse off (-nr:false) unless the scenario is a developer machine's build.
+        List<string> arguments = [solution.SolutionFile, "-p:ArtifactCacheReportFile=" + report];
+        if (!settings.Server)
+        {
+            arguments.Add("-nr:false");
+        }
+
+        if (!settings.Package)
         {
             arguments.Add("-p:BenchNoPackage=true");
         }
 
-        arguments.AddRange(extra);
+        if (settings.RoslynCache is not null)
+        {
+            Directory.CreateDirectory(settings.RoslynCache);
+            environment["ROSLYN_CACHE_PATH"] = settings.RoslynCache;
+            // Its documentation's advice, per clone: map the checkout root to one path. (-p:DeterministicSourcePaths=true
+            // gave the same cross-folder hits on a small project; the benchmark uses the documented PathMap.)
+            arguments.Add("-p:PathMap=" + Path.TrimEndingDirectorySeparator(tree) + Path.DirectorySeparatorChar + "=/_/");
+        }
+
+        arguments.AddRange(settings.Extra ?? []);
+        var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        var result = dotnet.Run(tree, "build", arguments, environment);
+        var result = dotnet.Run(tree, "build", arguments, environment, settings.Server);
         clock.Stop();
         if (!result.Succeeded)
         {
@@ -292,7 +463,7 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
         }
 
         IReadOnlyList<string>? compiled = null;
-        if (withPackage)
+        if (settings.Package)
         {
             // No line at all is a no-op build: CoreCompile was up to date, so the package was not even asked. That the
             // package is active is checked once, by the seeding build.
@@ -302,8 +473,45 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
                 .Select(n => Path.GetFileNameWithoutExtension((string)n["project"]!))
                 .Order(StringComparer.Ordinal).ToList();
         }
+        else if (settings.RoslynCache is not null)
+        {
+            compiled = RoslynCacheStores(settings.RoslynCache, started);
+        }
 
         return new Measurement(clock.Elapsed.TotalSeconds, compiled);
+    }
+
+    /// <summary>
+    /// The projects the SDK compiler's cache compiled in one build: its entries (<c>&lt;dll name&gt;/&lt;sha-256&gt;/</c>,
+    /// each with round-trip UTC times in <c>created</c> and <c>last-used</c>) created since the build started. Every
+    /// compilation (the scenarios that use it all build fresh clones) goes through the server and leaves either a new entry or a used one; if the counts
+    /// do not add up, the compiler did not use the cache (no server, say), and the numbers would be wrong.
+    /// </summary>
+    private List<string> RoslynCacheStores(string cache, DateTimeOffset started)
+    {
+        List<string> stored = [];
+        var used = 0;
+        foreach (var entry in Directory.EnumerateDirectories(cache).SelectMany(Directory.EnumerateDirectories))
+        {
+            DateTimeOffset? Read(string name) =>
+                File.Exists(Path.Combine(entry, name)) && DateTimeOffset.TryParse(File.ReadAllText(Path.Combine(entry, name)).Trim(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time)
+                    ? time : null;
+            if (Read("created") >= started)
+            {
+                stored.Add(Path.GetFileNameWithoutExtension(Path.GetFileName(Path.GetDirectoryName(entry))!));
+            }
+            else if (Read("last-used") >= started)
+            {
+                used++;
+            }
+        }
+
+        if (stored.Count + used != solution.Projects.Count)
+        {
+            throw new BenchException($"the SDK compiler's cache in {cache} stored {stored.Count} and reused {used} entries in a build of {solution.Projects.Count} projects: it was not used for every compilation.");
+        }
+
+        return [.. stored.Order(StringComparer.Ordinal)];
     }
 
     private static void RequireCompiled(Measurement measurement, int expected, string what)
@@ -320,12 +528,16 @@ internal sealed class SolutionShape
 {
     public const string BottomLibrary = "Foundation.Primitives";
 
-    private SolutionShape(string size, List<ProjectShape> projects, int filesPerLibrary)
+    private SolutionShape(string size, List<ProjectShape> projects, int filesPerLibrary, bool minVer)
     {
         Size = size;
         Projects = projects;
         FilesPerLibrary = filesPerLibrary;
+        MinVer = minVer;
     }
+
+    /// <summary>MinVer in every project: its versions change with every commit (the git height), as in many real repositories.</summary>
+    public bool MinVer { get; }
 
     public string Size { get; }
 
@@ -337,7 +549,7 @@ internal sealed class SolutionShape
 
     public int SourceFileCount => Projects.Sum(p => p.Kind == ProjectKind.Library ? FilesPerLibrary + 1 : 2);
 
-    public static SolutionShape For(string size)
+    public static SolutionShape For(string size, bool minVer)
     {
         var projects = new List<ProjectShape>();
         void Add(string name, ProjectKind kind, params string[] references) => projects.Add(new ProjectShape(name, kind, references));
@@ -350,7 +562,7 @@ internal sealed class SolutionShape
             Add("Services.Orders", ProjectKind.Library, "Domain.Orders");
             Add("Apps.Api", ProjectKind.App, "Services.Orders");
             Add("Domain.Orders.Tests", ProjectKind.Tests, "Domain.Orders");
-            return new SolutionShape(size, projects, filesPerLibrary: 12);
+            return new SolutionShape(size, projects, filesPerLibrary: 12, minVer);
         }
 
         // 3 foundation, 8 domain, 10 service libraries, 2 apps, 7 test projects: 30 projects.
@@ -380,7 +592,7 @@ internal sealed class SolutionShape
             Add(tested + ".Tests", ProjectKind.Tests, tested);
         }
 
-        return new SolutionShape(size, projects, filesPerLibrary: 120);
+        return new SolutionShape(size, projects, filesPerLibrary: 120, minVer);
     }
 
     /// <summary>Every project that sees the bottom library's API: itself and all that reference it, directly or not.</summary>
@@ -407,7 +619,7 @@ internal sealed class SolutionShape
               <ItemGroup Condition="'$(BenchNoPackage)' != 'true'">
                 <PackageReference Include="ArtifactCache.Build" Version="{packageVersion}" PrivateAssets="all" />
               </ItemGroup>
-            </Project>
+            {(MinVer ? "  <ItemGroup>\n    <PackageReference Include=\"MinVer\" Version=\"8.0.0\" PrivateAssets=\"all\" />\n  </ItemGroup>\n" : "")}</Project>
             """);
         File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -743,6 +955,144 @@ internal sealed class RemoteServer : IAsyncDisposable
     }
 }
 
+/// <summary>
+/// A loopback TCP proxy in front of the remote server that delays every chunk it reads by a fixed time in each direction,
+/// as a network with that one-way latency would: 50 ms each way is a 100 ms round trip. Chunks are delayed in a pipeline
+/// (each is sent its delay after it was read), so the latency does not also throttle bandwidth. Bounded: loopback only,
+/// at most 64 connections at once, and at most 64 chunks of 64 KiB in flight per direction.
+/// </summary>
+internal sealed class DelayProxy : IAsyncDisposable
+{
+    private const int MaxConnections = 64;
+    private readonly TcpListener _listener;
+    private readonly int _upstreamPort;
+    private readonly TimeSpan _delay;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _connections = new(MaxConnections);
+    private readonly Task _accepting;
+
+    private DelayProxy(int upstreamPort, TimeSpan delay)
+    {
+        _upstreamPort = upstreamPort;
+        _delay = delay;
+        _listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        _listener.Start();
+        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
+        _accepting = AcceptAsync();
+    }
+
+    public string Url { get; }
+
+    public static DelayProxy Start(string upstreamUrl, TimeSpan delay) => new(new Uri(upstreamUrl).Port, delay);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                await _connections.WaitAsync(_stop.Token);
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await ForwardAsync(client);
+                }
+                finally
+                {
+                    _connections.Release();
+                }
+            });
+        }
+    }
+
+    private async Task ForwardAsync(TcpClient client)
+    {
+        using (client)
+        using (var upstream = new TcpClient())
+        {
+            try
+            {
+                client.NoDelay = true;
+                upstream.NoDelay = true;
+                await upstream.ConnectAsync(System.Net.IPAddress.Loopback, _upstreamPort, _stop.Token);
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                var up = PumpAsync(client.GetStream(), upstream, connection.Token);
+                var down = PumpAsync(upstream.GetStream(), client, connection.Token);
+                await Task.WhenAny(up, down);
+                // One side closed: let the other finish what is already in flight, then close both.
+                await Task.WhenAny(Task.WhenAll(up, down), Task.Delay(_delay + TimeSpan.FromSeconds(5)));
+                await connection.CancelAsync();
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Reads chunks from one side and writes each to the other <see cref="_delay"/> after it was read.</summary>
+    private async Task PumpAsync(NetworkStream from, TcpClient to, CancellationToken cancellationToken)
+    {
+        var delay = (long)(_delay.TotalSeconds * Stopwatch.Frequency);
+        var chunks = Channel.CreateBounded<(byte[] Data, int Length, long Due)>(64);
+        var writer = Task.Run(async () =>
+        {
+            var stream = to.GetStream();
+            await foreach (var (data, length, due) in chunks.Reader.ReadAllAsync(cancellationToken))
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, cancellationToken);
+                }
+
+                await stream.WriteAsync(data.AsMemory(0, length), cancellationToken);
+            }
+
+            to.Client.Shutdown(SocketShutdown.Send);
+        }, cancellationToken);
+
+        try
+        {
+            while (true)
+            {
+                var buffer = new byte[64 * 1024];
+                var read = await from.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await chunks.Writer.WriteAsync((buffer, read, Stopwatch.GetTimestamp() + delay), cancellationToken);
+            }
+
+            chunks.Writer.TryComplete();
+            await writer;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+            // The connection ended (either side closed it, or the proxy stopped): nothing more to forward.
+            chunks.Writer.TryComplete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
+}
+
 internal sealed record ProcessResult(int ExitCode, string Output)
 {
     public bool Succeeded => ExitCode == 0;
@@ -753,7 +1103,12 @@ internal sealed class Dotnet(string packages)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(30);
 
-    public ProcessResult Run(string directory, string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    /// <summary>
+    /// Runs one dotnet command. Without <paramref name="server"/> the compiler server, MSBuild node reuse and the MSBuild
+    /// server are off, as on this repository's machines and in CI; with it, their switches are left out of the child's
+    /// environment altogether, so each takes the SDK's default, as on a developer machine.
+    /// </summary>
+    public ProcessResult Run(string directory, string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, bool server = false)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(command);
@@ -772,9 +1127,20 @@ internal sealed class Dotnet(string packages)
         start.Environment["NUGET_PACKAGES"] = packages;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["UseSharedCompilation"] = "false";
+        if (server)
+        {
+            foreach (var name in start.Environment.Keys.Where(ServerSwitch).ToList())
+            {
+                start.Environment.Remove(name);
+            }
+        }
+        else
+        {
+            start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+            start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+            start.Environment["UseSharedCompilation"] = "false";
+        }
+
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -783,13 +1149,28 @@ internal sealed class Dotnet(string packages)
         return ProcessRunner.Run(start, Limit);
     }
 
+    /// <summary>Stops the compiler server and the reused MSBuild nodes that builds with the server on left running.</summary>
+    public void ShutDownBuildServers(string directory)
+    {
+        var result = Run(directory, "build-server", ["shutdown"], new Dictionary<string, string?>(), server: true);
+        if (!result.Succeeded)
+        {
+            Console.Error.WriteLine("bench: dotnet build-server shutdown failed:\n" + result.Output);
+        }
+    }
+
+    private static bool ServerSwitch(string name) =>
+        name.Equals("MSBUILDDISABLENODEREUSE", StringComparison.OrdinalIgnoreCase) ||
+        name.Equals("DOTNET_CLI_USE_MSBUILD_SERVER", StringComparison.OrdinalIgnoreCase) ||
+        name.Equals("UseSharedCompilation", StringComparison.OrdinalIgnoreCase);
+
     private static bool Scrubbed(string name) =>
         name.StartsWith("ARTIFACTCACHE_", StringComparison.OrdinalIgnoreCase) ||
         name.StartsWith("TURBO_", StringComparison.OrdinalIgnoreCase) ||
         name.StartsWith("GITHUB_", StringComparison.OrdinalIgnoreCase) ||
         name.StartsWith("GITLAB_", StringComparison.OrdinalIgnoreCase) ||
         name.StartsWith("SYSTEM_", StringComparison.OrdinalIgnoreCase) ||
-        name is "CI" or "TF_BUILD" or "ContinuousIntegrationBuild";
+        name is "CI" or "TF_BUILD" or "ContinuousIntegrationBuild" or "ROSLYN_CACHE_PATH";
 }
 
 internal static class Git
@@ -877,6 +1258,55 @@ internal static class Report
             Ratio("no-op overhead", "noop-cache / noop", Median("noop-cache") / Median("noop"), "≤ 1.03", Median("noop-cache") / Median("noop") <= 1.03),
         ]);
 
+        // The developer-machine ratios, the remote behind a slow network and volatile versions, when they ran.
+        void Ratio2(string name, string of, string by, double target, string label)
+        {
+            if (byName.ContainsKey(of) && byName.ContainsKey(by))
+            {
+                var value = Median(of) / Median(by);
+                ratios.Add((JsonNode)Ratio(name, $"{of} / {by}", value, label, value <= target));
+            }
+        }
+
+        Ratio2("miss overhead with the server", "cold-store-server", "cold-server", 1.05, "≤ 1.05");
+        Ratio2("hit vs floor with the server", "warm-local-server", "floor-server", 1.2, "≤ 1.2");
+        Ratio2("no-op overhead with the server", "noop-cache-server", "noop-server", 1.03, "≤ 1.03");
+        foreach (var slow in byName.Keys.Where(n => n.StartsWith("warm-remote-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList())
+        {
+            Ratio2($"remote hit vs floor, {slow["warm-remote-".Length..]} round trip", slow, "floor", 1.25, "≤ 1.25");
+        }
+
+        if (byName.ContainsKey("body-edit-volatile"))
+        {
+            var compiled = LastCompiled("body-edit-volatile");
+            ratios.Add((JsonNode)Ratio("body edit with MinVer and volatile versions: projects compiled", "body-edit-volatile", compiled.Count, "1",
+                compiled.Count == 1 && compiled.All(p => p == SolutionShape.BottomLibrary)));
+        }
+
+        // The SDK compiler's own cache beside ours, compiler server on for both.
+        var peer = new JsonArray();
+        foreach (var (what, roslyn, ours) in new[]
+        {
+            ("cold, storing", "roslyn-cold-store", "cold-store-server"),
+            ("fresh clone in another folder, warm cache", "roslyn-fresh-clone", "warm-local-server"),
+            ("method-body edit at the bottom, committed", "roslyn-body-edit", "body-edit-server"),
+        })
+        {
+            if (byName.ContainsKey(roslyn) && byName.ContainsKey(ours))
+            {
+                peer.Add((JsonNode)new JsonObject
+                {
+                    ["case"] = what,
+                    ["roslyn"] = roslyn,
+                    ["roslynMedian"] = Math.Round(Median(roslyn), 3),
+                    ["roslynCompiled"] = LastCompiled(roslyn).Count,
+                    ["ours"] = ours,
+                    ["oursMedian"] = Math.Round(Median(ours), 3),
+                    ["oursCompiled"] = LastCompiled(ours).Count,
+                });
+            }
+        }
+
         return new JsonObject
         {
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
@@ -906,6 +1336,15 @@ internal static class Report
                 ["compiled"] = s.Results.Last().Compiled is { } compiled ? new JsonArray([.. compiled.Select(p => (JsonNode)p)]) : null,
             })]),
             ["ratios"] = ratios,
+            ["peer"] = peer,
+            ["options"] = new JsonObject
+            {
+                ["developer"] = options.Developer,
+                ["peer"] = options.Peer,
+                ["network"] = options.Network,
+                ["latencyMsEachWay"] = options.LatencyMs,
+                ["minVer"] = options.MinVer,
+            },
         };
     }
 
@@ -940,6 +1379,21 @@ internal static class Report
         foreach (var ratio in report["ratios"]!.AsArray())
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"| {ratio!["name"]} | {ratio["formula"]} | {(double)ratio["value"]!:0.00} | {ratio["target"]} | {((bool)ratio["met"]! ? "yes" : "**no**")} |");
+        }
+
+        if (report["peer"] is JsonArray { Count: > 0 } peer)
+        {
+            text.AppendLine();
+            text.AppendLine("Peer: the SDK compiler's own output cache (`ROSLYN_CACHE_PATH`, clone root mapped to `/_/` with `PathMap`) beside");
+            text.AppendLine("ArtifactCache.Build, compiler server and node reuse on for both. The Roslyn cache's compiled projects are the entries it");
+            text.AppendLine("created during the build.");
+            text.AppendLine();
+            text.AppendLine("| Case | Roslyn cache (s) | Compiled | ArtifactCache.Build (s) | Compiled | Scenarios |");
+            text.AppendLine("|---|---:|---:|---:|---:|---|");
+            foreach (var row in peer)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row!["case"]} | {(double)row["roslynMedian"]!:0.00} | {row["roslynCompiled"]} | {(double)row["oursMedian"]!:0.00} | {row["oursCompiled"]} | `{row["roslyn"]}`, `{row["ours"]}` |");
+            }
         }
 
         return text.ToString();
