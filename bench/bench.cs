@@ -17,7 +17,7 @@ using System.Threading.Channels;
 var options = Options.Parse(args);
 if (options is null)
 {
-    Console.WriteLine("usage: dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR] [--developer] [--peer] [--network] [--latency MS] [--minver] [--keep]");
+    Console.WriteLine("usage: dotnet run bench/bench.cs -- [--size quick|full] [--runs N] [--out DIR] [--developer] [--peer] [--network] [--latency MS] [--minver] [--core] [--keep]");
     return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
 }
 
@@ -167,6 +167,13 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bo
                     break;
                 case "--minver":
                     minVer = true;
+                    break;
+                case "--core":
+                    // Only the original nine scenarios, e.g. to compare with earlier results without the build servers
+                    // of the other groups running in between.
+                    developer = false;
+                    peer = false;
+                    network = false;
                     break;
                 default:
                     return null;

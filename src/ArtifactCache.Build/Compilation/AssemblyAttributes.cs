@@ -1,4 +1,5 @@
 using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -41,5 +42,57 @@ internal static class AssemblyAttributes
         }
 
         return reader.StringComparer.Equals(typeName, name) && reader.StringComparer.Equals(typeNamespace, ReflectionNamespace);
+    }
+
+    /// <summary>
+    /// The assembly's informational and file versions, as "name=value" lines, with the SDK's "+&lt;commit&gt;" suffix
+    /// (40 or 64 lowercase hex digits at the end of the informational version) replaced when <paramref name="withoutCommit"/>;
+    /// null when the file is not an assembly. What a reference's version stamps are, for a key input of their own.
+    /// </summary>
+    public static string? VersionValues(string path, bool withoutCommit)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata)
+            {
+                return null;
+            }
+
+            var reader = pe.GetMetadataReader();
+            if (!reader.IsAssembly)
+            {
+                return null;
+            }
+
+            var values = new List<string>();
+            foreach (var handle in reader.GetAssemblyDefinition().GetCustomAttributes())
+            {
+                var attribute = reader.GetCustomAttribute(handle);
+                foreach (var name in new[] { "AssemblyInformationalVersionAttribute", "AssemblyFileVersionAttribute" })
+                {
+                    if (IsReflectionAttribute(reader, attribute, name))
+                    {
+                        var blob = reader.GetBlobReader(attribute.Value);
+                        var value = blob.ReadUInt16() == 1 ? blob.ReadSerializedString() ?? "" : "";
+                        values.Add(name + "=" + (withoutCommit && name == "AssemblyInformationalVersionAttribute" ? WithoutCommitSuffix(value) : value));
+                    }
+                }
+            }
+
+            return string.Join("\n", values);
+        }
+        catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static string WithoutCommitSuffix(string value)
+    {
+        var plus = value.LastIndexOf('+');
+        var suffix = plus < 0 ? "" : value[(plus + 1)..];
+        return suffix.Length is 40 or 64 && suffix.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') ? value[..(plus + 1)] + "{revision}" : value;
     }
 }

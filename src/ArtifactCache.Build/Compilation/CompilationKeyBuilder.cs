@@ -158,8 +158,10 @@ public sealed class CompilationKeyBuilder
             var withoutVersions = _hasher.Hash(path, "stamp-neutral:" + (int)(commit | VolatileStamps.Versions), p => StampNeutralHash.Hash(p, commit | VolatileStamps.Versions));
             if (!context.VolatileVersions)
             {
-                var whole = _hasher.Hash(path, "stamp-neutral:" + (int)commit, p => StampNeutralHash.Hash(p, commit));
-                extraInputs.Add((path, new KeyInput($"version stamps of the reference {Path.GetFileName(path)}", whole ?? MissingFile)));
+                // The hash above has the version rows as placeholders; their values complete it (read cheaply, not by a
+                // second walk of the metadata).
+                var versions = _hasher.Hash(path, "versions:" + (int)commit, p => FileHasher.HashText(AssemblyAttributes.VersionValues(p, commit == VolatileStamps.CommitSuffix) ?? StampNeutralHash.Hash(p, commit)));
+                extraInputs.Add((path, new KeyInput($"version stamps of the reference {Path.GetFileName(path)}", versions ?? MissingFile)));
             }
 
             return withoutVersions ?? MissingFile;
