@@ -375,6 +375,18 @@ public sealed class StampNeutralHashTests : IDisposable
         Assert.NotEqual(StampNeutralHash.Hash(first, VolatileStamps.None), StampNeutralHash.Hash(first));
     }
 
+    [Fact]
+    public void A_references_version_values_are_read_from_its_attributes_with_only_the_commit_suffix_replaced()
+    {
+        var path = EmitReference(Informational("1.2.3-alpha.0.4+" + Sha1) + FileVersion("1.2.3.4") + AssemblyVersion("1.0.0.0") + Api);
+
+        Assert.Equal(
+            "AssemblyInformationalVersionAttribute=1.2.3-alpha.0.4+{revision}\nAssemblyFileVersionAttribute=1.2.3.4",
+            AssemblyAttributes.VersionValues(path, withoutCommit: true));
+        Assert.Contains("+" + Sha1, AssemblyAttributes.VersionValues(path, withoutCommit: false), StringComparison.Ordinal);
+        Assert.Null(AssemblyAttributes.VersionValues(Path.Combine(_folder, "missing.dll"), withoutCommit: true));
+    }
+
     private static string Informational(string version) => $"[assembly: System.Reflection.AssemblyInformationalVersion(\"{version}\")]\n";
 
     private static string FileVersion(string version) => $"[assembly: System.Reflection.AssemblyFileVersion(\"{version}\")]\n";
