@@ -124,20 +124,7 @@ public sealed class SoundRepository : IDisposable
             System.Console.WriteLine(Lib.Values.Greeting());
             """);
 
-        Workspace.Write(Path.Combine(root, "Gen", "Gen.csproj"), """
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>netstandard2.0</TargetFramework>
-                <IsRoslynComponent>true</IsRoslynComponent>
-                <EnforceExtendedAnalyzerRules>true</EnforceExtendedAnalyzerRules>
-                <Nullable>enable</Nullable>
-                <LangVersion>latest</LangVersion>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="Microsoft.CodeAnalysis.CSharp" Version="4.8.0" PrivateAssets="all" />
-              </ItemGroup>
-            </Project>
-            """);
+        SampleSolution.WriteGeneratorProject(root, "Gen");
         Workspace.Write(Path.Combine(root, "Gen", "BuildInfoGenerator.cs"), """
             using System.Linq;
             using Microsoft.CodeAnalysis;

@@ -202,8 +202,9 @@ public sealed class CachedCompilation
         }
 
         var root = request.KeyContext.RepositoryRoot;
-        var changed = FirstChangedRead(pointer, root);
-        if (WithReads(key, CurrentReads(pointer, root)) is not { } full)
+        var current = CurrentReads(pointer, root);
+        var changed = pointer.Zip(current).FirstOrDefault(p => p.First.Hash != p.Second.Hash).First?.Name;
+        if (WithReads(key, current) is not { } full)
         {
             return (null, $"{changed} (a file the compiler read by itself)");
         }
@@ -551,9 +552,15 @@ public sealed class CachedCompilation
     private StoreOutcome StoreArtifact(CompilationKey key, CompilationRequest request, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
     {
         var stored = diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList();
-        if (WithReads(key, reads) is not { } full || reads.Count == 0)
+        if (reads.Count == 0)
         {
             return WriteAndStore(key, stored, duration, outputs, [], cancellationToken);
+        }
+
+        // Outputs of a compile that read a file now gone have no key that describes them: never under the bare key.
+        if (WithReads(key, reads) is not { } full)
+        {
+            return new StoreOutcome(false, false, "a file the compiler read is gone");
         }
 
         // The outputs under the key that adds what the compiler read; under the key itself, what to read (see TryRestore).

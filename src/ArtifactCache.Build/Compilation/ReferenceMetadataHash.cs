@@ -514,7 +514,6 @@ internal static class ReferenceMetadataHash
             }
         }
 
-
         // II.24.2.3: UTF-8, NUL-terminated; offset 0 is the empty string.
         private ReadOnlySpan<byte> ReadString(uint offset)
         {

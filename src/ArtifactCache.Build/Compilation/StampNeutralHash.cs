@@ -263,7 +263,6 @@ internal static class StampNeutralHash
             return users == 1;
         }
 
-
         // The blob of a custom attribute with one string argument: prolog 0x0001, then a SerString (a compressed length
         // and UTF-8, or 0xFF for null), then the count of named arguments.
         private void FindInStringArgument(BlobHandle value, bool wholeValue, bool commitSuffix)

@@ -129,20 +129,7 @@ public static class SampleSolution
             }
             """);
 
-        Workspace.Write(Path.Combine(root, "Gen", "Gen.csproj"), """
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>netstandard2.0</TargetFramework>
-                <IsRoslynComponent>true</IsRoslynComponent>
-                <EnforceExtendedAnalyzerRules>true</EnforceExtendedAnalyzerRules>
-                <Nullable>enable</Nullable>
-                <LangVersion>latest</LangVersion>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="Microsoft.CodeAnalysis.CSharp" Version="4.8.0" PrivateAssets="all" />
-              </ItemGroup>
-            </Project>
-            """);
+        WriteGeneratorProject(root, "Gen");
         Workspace.Write(Path.Combine(root, "Gen", "NamesGenerator.cs"), """
             using System.Linq;
             using Microsoft.CodeAnalysis;
@@ -163,6 +150,23 @@ public static class SampleSolution
             }
             """);
     }
+
+    /// <summary>A source generator project (netstandard2.0, Roslyn 4.8 so any SDK 8+ compiler loads it); sources are the caller's.</summary>
+    public static void WriteGeneratorProject(string root, string name) =>
+        Workspace.Write(Path.Combine(root, name, name + ".csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>netstandard2.0</TargetFramework>
+                <IsRoslynComponent>true</IsRoslynComponent>
+                <EnforceExtendedAnalyzerRules>true</EnforceExtendedAnalyzerRules>
+                <Nullable>enable</Nullable>
+                <LangVersion>latest</LangVersion>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Microsoft.CodeAnalysis.CSharp" Version="4.8.0" PrivateAssets="all" />
+              </ItemGroup>
+            </Project>
+            """);
 
     public static string Resx(string name, string value) => $"""
         <?xml version="1.0" encoding="utf-8"?>
