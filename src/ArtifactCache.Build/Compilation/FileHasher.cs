@@ -4,16 +4,48 @@ using System.Security.Cryptography;
 namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
-/// SHA-256 of file contents, remembered per process by (path, length, last write time) so that the framework
-/// reference pack, hashed by every project in a build, is read once per MSBuild node.
+/// SHA-256 of file contents, remembered by (path, length, last write time) so that the framework reference pack,
+/// hashed by every project in a build, is read once per MSBuild node.
 /// </summary>
+/// <remarks>
+/// Length and time stamp only say a file is unchanged for files nothing rewrites in place: a same-size edit within the
+/// file system's time stamp resolution (a second on some), or a tool that restores time stamps (tar, rsync -t, cp -p),
+/// leaves both as they were. So a reused MSBuild node remembers across builds only the files under folders that are
+/// immutable by convention (the .NET installation, the NuGet package folder); every other file is remembered for one
+/// build, by the hasher <see cref="ForBuild"/> gives.
+/// </remarks>
 public sealed class FileHasher
 {
-    /// <summary>One per process: MSBuild nodes build many projects and most share their references.</summary>
+    private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+
+    /// <summary>One per process, for the files under immutable folders: MSBuild nodes build many projects and most share their references.</summary>
     public static readonly FileHasher Shared = new();
 
     private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known =
         new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
+    private readonly FileHasher? _durable;
+    private readonly string[] _immutableFolders = [];
+
+    /// <summary>A hasher that remembers every file it hashed for as long as it lives.</summary>
+    public FileHasher()
+    {
+    }
+
+    private FileHasher(FileHasher durable, IEnumerable<string> immutableFolders)
+    {
+        _durable = durable;
+        _immutableFolders = immutableFolders
+            .Where(f => !string.IsNullOrWhiteSpace(f) && Path.IsPathFullyQualified(f))
+            .Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)) + Path.DirectorySeparatorChar)
+            .ToArray();
+    }
+
+    /// <summary>
+    /// A hasher for one build: it remembers files for as long as it lives (the build), and hands files under
+    /// <paramref name="immutableFolders"/> to <paramref name="durable"/>, which remembers them for the process.
+    /// </summary>
+    public static FileHasher ForBuild(FileHasher durable, IEnumerable<string> immutableFolders) => new(durable, immutableFolders);
 
     /// <summary>The lowercase hex SHA-256 of the file, or null when it does not exist.</summary>
     public string? Hash(string fullPath) => Hash(fullPath, null, null);
@@ -24,6 +56,11 @@ public sealed class FileHasher
     /// </summary>
     public string? Hash(string fullPath, string? kind, Func<string, string>? hashFile)
     {
+        if (_durable is not null && Array.Exists(_immutableFolders, f => fullPath.StartsWith(f, PathComparison)))
+        {
+            return _durable.Hash(fullPath, kind, hashFile);
+        }
+
         var cacheKey = hashFile is null ? fullPath : kind + ":" + fullPath;
         var info = new FileInfo(fullPath);
         if (!info.Exists)

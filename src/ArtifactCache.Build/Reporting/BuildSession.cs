@@ -187,21 +187,28 @@ internal static class EntryProcess
             if (nodeMode is null)
             {
                 // The entry node itself: only a command-line build (dotnet build, msbuild) is one build per process.
-                return self.ProcessName.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || self.ProcessName.Equals("MSBuild", StringComparison.OrdinalIgnoreCase)
-                    ? Name(self)
-                    : null;
+                return IsMSBuildHost(self) ? Name(self) : null;
             }
 
-            // A worker node: its parent launched it. A reused node outlives its launcher; a parent that started after
-            // this node is a recycled process id, not our launcher.
+            // A worker node: the process at the other end of its node pipe is the build's entry process. Its parent is
+            // the launcher only while the node is fresh: a reused node outlives the build that started it, and its
+            // parent is then gone (Windows), a recycled id, or whatever adopted it (Unix: init or a subreaper).
+            if (NodePipePeer(self.Id) is { } entry)
+            {
+                using (entry)
+                {
+                    return Name(entry);
+                }
+            }
+
             var parentId = ParentProcessId();
-            if (parentId is null or <= 0)
+            if (parentId is null or <= 1)
             {
                 return null;
             }
 
             using var parent = Process.GetProcessById(parentId.Value);
-            return parent.StartTime <= self.StartTime ? Name(parent) : null;
+            return parent.StartTime <= self.StartTime && IsMSBuildHost(parent) ? Name(parent) : null;
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -232,6 +239,100 @@ internal static class EntryProcess
     }
 
     private static bool IsTrue(string? value) => value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsMSBuildHost(Process process) =>
+        process.ProcessName.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || process.ProcessName.Equals("MSBuild", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The MSBuild host at the other end of this node's connected Unix domain sockets (Linux, macOS), which is the
+    /// entry process that this node serves now; null when there is not exactly one, or on Windows (named pipes).
+    /// </summary>
+    private static Process? NodePipePeer(int self)
+    {
+        var peers = UnixSocketPeers(self).Distinct().ToList();
+        var hosts = new List<Process>();
+        foreach (var id in peers)
+        {
+            try
+            {
+                var process = Process.GetProcessById(id);
+                // The compiler server also runs in the dotnet host; a node talks to it only inside a Csc task, but skip it anyway.
+                if (IsMSBuildHost(process) && !(OperatingSystem.IsLinux() && CommandLine(id).Contains("VBCSCompiler", StringComparison.OrdinalIgnoreCase)))
+                {
+                    hosts.Add(process);
+                }
+                else
+                {
+                    process.Dispose();
+                }
+            }
+            catch (ArgumentException)
+            {
+                // Gone since the socket was read.
+            }
+        }
+
+        if (hosts.Count == 1)
+        {
+            return hosts[0];
+        }
+
+        hosts.ForEach(h => h.Dispose());
+        return null;
+    }
+
+    private static string CommandLine(int processId)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    // The peer process of each connected Unix domain socket this process holds: SO_PEERCRED on Linux, LOCAL_PEERPID on
+    // macOS. Descriptors that are not sockets, or not connected, answer with an error and are skipped.
+    private static IEnumerable<int> UnixSocketPeers(int self)
+    {
+        var linux = OperatingSystem.IsLinux();
+        if (!linux && !OperatingSystem.IsMacOS())
+        {
+            yield break;
+        }
+
+        // SO_PEERCRED is 17 on the architectures .NET runs on except PowerPC and MIPS, which are left out.
+        if (linux && RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64 or Architecture.X86 or Architecture.Arm))
+        {
+            yield break;
+        }
+
+        var descriptors = System.IO.Directory.GetFileSystemEntries(linux ? "/proc/self/fd" : "/dev/fd");
+        foreach (var entry in descriptors)
+        {
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var descriptor))
+            {
+                continue;
+            }
+
+            if (linux && !(new FileInfo(entry).LinkTarget?.StartsWith("socket:", StringComparison.Ordinal) ?? false))
+            {
+                continue;
+            }
+
+            var value = new byte[12];
+            var length = (uint)value.Length;
+            var result = linux
+                ? NativeMethods.getsockopt(descriptor, 1, 17, value, ref length) // SOL_SOCKET, SO_PEERCRED: struct ucred { pid, uid, gid }
+                : NativeMethods.getsockopt(descriptor, 0, 2, value, ref length); // SOL_LOCAL, LOCAL_PEERPID: pid_t
+            if (result == 0 && length >= 4 && BitConverter.ToInt32(value, 0) is var peer && peer > 0 && peer != self)
+            {
+                yield return peer;
+            }
+        }
+    }
 
     private static int? ParentProcessId()
     {
@@ -272,6 +373,9 @@ internal static class EntryProcess
 #pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code; these two calls marshal nothing but blittable values.
         [DllImport("libc", SetLastError = false)]
         internal static extern int getppid();
+
+        [DllImport("libc", SetLastError = false)]
+        internal static extern int getsockopt(int socket, int level, int option, [Out] byte[] value, ref uint length);
 
         [DllImport("ntdll.dll")]
         internal static extern int NtQueryInformationProcess(IntPtr process, int informationClass, ref ProcessBasicInformation information, int length, out int returnLength);

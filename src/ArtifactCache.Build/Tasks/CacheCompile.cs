@@ -43,6 +43,12 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     public bool UseSharedCompilation { get; set; }
 
+    /// <summary>
+    /// Folders nothing rewrites in place (the .NET installation, the NuGet package folders): their files' hashes are
+    /// remembered for the life of a reused MSBuild node; every other file's for one build.
+    /// </summary>
+    public string[] ImmutableFolders { get; set; } = [];
+
     public string? CompilerEnvironment { get; set; }
 
     /// <summary>The package's settings: Include = MSBuild property name, Value = its value.</summary>
@@ -89,7 +95,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 };
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
-                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(FileHasher.Shared), history).Run(request, _cancel.Token);
+                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders)), history).Run(request, _cancel.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)
             {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Reporting;
 using Microsoft.Build.Framework;
@@ -49,6 +50,7 @@ internal static class BuildState
     private const string WarnedKey = "ArtifactCache.Build.WarnedCodes";
     private const string StoresKey = "ArtifactCache.Build.Stores";
     private const string SessionsKey = "ArtifactCache.Build.Sessions";
+    private const string HashersKey = "ArtifactCache.Build.FileHashers";
 
     public static ConcurrentDictionary<string, bool> WarnedCodes(IBuildEngine engine) =>
         GetOrCreate(engine, WarnedKey, () => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
@@ -56,6 +58,11 @@ internal static class BuildState
     public static StoreRegistry Stores(IBuildEngine engine) => GetOrCreate(engine, StoresKey, () => new StoreRegistry());
 
     public static SessionRegistry Sessions(IBuildEngine engine) => GetOrCreate(engine, SessionsKey, () => new SessionRegistry());
+
+    /// <summary>This build's file hasher on this node (files under <paramref name="immutableFolders"/> are remembered for the node's life).</summary>
+    public static FileHasher Hasher(IBuildEngine engine, IReadOnlyList<string> immutableFolders) =>
+        GetOrCreate(engine, HashersKey, () => new ConcurrentDictionary<string, FileHasher>(StringComparer.Ordinal))
+            .GetOrAdd(string.Join("\n", immutableFolders), _ => FileHasher.ForBuild(FileHasher.Shared, immutableFolders));
 
     private static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
         where T : class

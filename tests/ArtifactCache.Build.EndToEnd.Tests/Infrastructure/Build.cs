@@ -91,8 +91,8 @@ public static class Dotnet
     }
 
     /// <summary>
-    /// A `dotnet` command with the scrubbed environment; commands that run MSBuild get no node reuse, the classic
-    /// logger and the report file.
+    /// A `dotnet` command with the scrubbed environment; commands that run MSBuild get no node reuse (unless they ask for
+    /// it with -nr:true and MSBUILDDISABLENODEREUSE=0), the classic logger and the report file.
     /// </summary>
     public static ProcessStartInfo StartInfo(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string report)
     {
@@ -110,7 +110,11 @@ public static class Dotnet
 
         if (start.ArgumentList.FirstOrDefault() is not ("new" or "sln"))
         {
-            start.ArgumentList.Add("-nr:false");
+            if (!start.ArgumentList.Any(a => a.StartsWith("-nr:", StringComparison.OrdinalIgnoreCase) || a.StartsWith("-nodeReuse:", StringComparison.OrdinalIgnoreCase)))
+            {
+                start.ArgumentList.Add("-nr:false");
+            }
+
             start.ArgumentList.Add("-tl:off");
             start.ArgumentList.Add("-p:ArtifactCacheReportFile=" + report);
         }
