@@ -35,6 +35,7 @@ public sealed class RemoteCacheClient : IDisposable
     private readonly RemoteTransport? _transport;
     private readonly RemoteRequestFactory? _requests;
     private readonly ArtifactSigner? _signer;
+    private readonly IBuildFlags? _buildFlags;
     private int _queryUnsupported;
 
     /// <param name="settings">The resolved settings; nothing is sent when no remote is configured.</param>
@@ -54,6 +55,7 @@ public sealed class RemoteCacheClient : IDisposable
         _settings = settings ?? throw new ArgumentNullException(nameof(settings));
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _health = new RemoteHealth(log, settings.CircuitBreakerThreshold, settings.RemoteBudget, buildFlags);
+        _buildFlags = buildFlags;
         if (settings.RemoteEnabled)
         {
             _requests = new RemoteRequestFactory(settings, environment ?? Environment.GetEnvironmentVariable);
@@ -85,6 +87,15 @@ public sealed class RemoteCacheClient : IDisposable
             return false;
         }
 
+        // Once per build, not once per node: the first node to find the remote enabled tells the others, so each of
+        // them saves a round trip before its first hit. A status that is not "enabled" turns the remote off for every
+        // node through the health flags instead.
+        var enabledFlag = StatusFlag();
+        if (_buildFlags?.IsSet(enabledFlag) == true)
+        {
+            return true;
+        }
+
         var exchange = await SendAsync(
             () => _requests!.Create(HttpMethod.Get, "v8/artifacts/status"),
             async (response, token) => response.StatusCode switch
@@ -102,6 +113,7 @@ public sealed class RemoteCacheClient : IDisposable
 
         if (exchange.Value == "enabled")
         {
+            _buildFlags?.Set(enabledFlag);
             return true;
         }
 
@@ -109,6 +121,7 @@ public sealed class RemoteCacheClient : IDisposable
         {
             // Some self-hosted servers do not implement the status route; that says nothing about the artifacts routes.
             _log.Detail($"The remote cache at {_requests!.DisplayUrl} has no status route (HTTP 404); assuming it is enabled.");
+            _buildFlags?.Set(enabledFlag);
             return true;
         }
 
@@ -323,6 +336,15 @@ public sealed class RemoteCacheClient : IDisposable
     }
 
     public void Dispose() => _transport?.Dispose();
+
+    // Names the remote and the team asked (the status route's URL, which holds no secret): another remote or team in
+    // the same build is asked on its own.
+    private string StatusFlag()
+    {
+        using var request = _requests!.Create(HttpMethod.Get, "v8/artifacts/status");
+        var url = request.RequestUri!.ToString();
+        return "remote-enabled-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url)), 0, 8).ToLowerInvariant();
+    }
 
     /// <summary>Sends through the transport and turns rejections and unavailability into the shared health state.</summary>
     private async Task<Exchange<T>> SendAsync<T>(

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Remote;
+using ArtifactCache.Build.Reporting;
 using ArtifactCache.Build.Tests.Infrastructure;
 
 namespace ArtifactCache.Build.Tests.Remote;
@@ -275,6 +276,22 @@ public class RemoteOperationsTests : RemoteClientTestBase
         Assert.True(await client.CheckStatusAsync(CancellationToken.None));
         Assert.Equal("/v8/artifacts/status", Assert.Single(server.Requests).Path);
         Assert.True(client.IsUsable);
+    }
+
+    [Fact]
+    public async Task The_status_is_asked_once_per_build_not_once_per_node()
+    {
+        await using var server = await FaultServer.StartAsync(Respond(200, Encoding.UTF8.GetBytes("{\"status\":\"enabled\"}")));
+        var sessions = Path.Combine(TempDir, "sessions");
+        using var firstNode = new RemoteCacheClient(Settings(server.Url), Log, environment: _ => null, buildFlags: BuildSession.OpenNamed(sessions, "build"));
+        using var otherNode = new RemoteCacheClient(Settings(server.Url), Log, environment: _ => null, buildFlags: BuildSession.OpenNamed(sessions, "build"));
+        using var nextBuild = new RemoteCacheClient(Settings(server.Url), Log, environment: _ => null, buildFlags: BuildSession.OpenNamed(sessions, "next-build"));
+
+        Assert.True(await firstNode.CheckStatusAsync(CancellationToken.None));
+        Assert.True(await otherNode.CheckStatusAsync(CancellationToken.None));
+        Assert.Single(server.Requests);
+        Assert.True(await nextBuild.CheckStatusAsync(CancellationToken.None));
+        Assert.Equal(2, server.Requests.Count);
     }
 
     [Theory]
