@@ -148,6 +148,7 @@ public sealed class CachedCompilation
         try
         {
             key = _keyBuilder.Build(commandLine, request.KeyContext);
+            _log.Detail($"ArtifactCache: key of {key.Inputs.Count} inputs in {stopwatch.ElapsedMilliseconds} ms");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -225,6 +226,7 @@ public sealed class CachedCompilation
     private (CompilationOutcome? Hit, IReadOnlyList<ArtifactInput>? Pointer, string? Declined) TryRestoreEntry(string entryKey, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var artifact = _store.TryFetch(entryKey, cancellationToken);
+        _log.Detail($"ArtifactCache: {(artifact is null ? "not found" : "found " + artifact.Source.ToString().ToLowerInvariant())} at {stopwatch.ElapsedMilliseconds} ms");
         if (artifact is null)
         {
             return (null, null, null);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 
 namespace ArtifactCache.Build.Compilation;
@@ -35,10 +36,14 @@ public sealed class CompilationKeyBuilder
         PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 
     private readonly FileHasher _hasher;
+    private readonly DerivedHashes _derived;
 
-    public CompilationKeyBuilder(FileHasher hasher)
+    /// <param name="hasher">Hashes files (and remembers them as long as it is safe to).</param>
+    /// <param name="derived">Remembers references' version-neutral hashes by content; null: in this process only.</param>
+    public CompilationKeyBuilder(FileHasher hasher, DerivedHashes? derived = null)
     {
         _hasher = hasher;
+        _derived = derived ?? new DerivedHashes(null);
     }
 
     /// <summary>The hasher the key reads files with, for callers that must hash a file the same way.</summary>
@@ -155,7 +160,9 @@ public sealed class CompilationKeyBuilder
         if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r") && (context.SourceRevisionId is not null || context.VolatileVersions))
         {
             var commit = context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix;
-            var withoutVersions = _hasher.Hash(path, "stamp-neutral:" + (int)(commit | VolatileStamps.Versions), p => StampNeutralHash.Hash(p, commit | VolatileStamps.Versions));
+            var neutral = commit | VolatileStamps.Versions;
+            var kind = "stamp-neutral-" + ((int)neutral).ToString(CultureInfo.InvariantCulture);
+            var withoutVersions = _hasher.Hash(path, kind, p => _derived.Get(kind, File.ReadAllBytes(p), bytes => StampNeutralHash.Hash(bytes, neutral)));
             if (!context.VolatileVersions)
             {
                 // The hash above has the version rows as placeholders; their values complete it (read cheaply, not by a

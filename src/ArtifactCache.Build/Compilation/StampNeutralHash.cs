@@ -31,9 +31,11 @@ internal static class StampNeutralHash
     /// The hash of the canonical metadata (<see cref="ReferenceMetadataHash"/>), which a version of another length
     /// leaves unchanged; when the file cannot be read that way, its bytes with the stamps blanked in place.
     /// </summary>
-    public static string Hash(string path, VolatileStamps stamps)
+    public static string Hash(string path, VolatileStamps stamps) => Hash(File.ReadAllBytes(path), stamps);
+
+    /// <summary>As <see cref="Hash(string, VolatileStamps)"/> for an image already read; may change <paramref name="bytes"/>.</summary>
+    public static string Hash(byte[] bytes, VolatileStamps stamps)
     {
-        var bytes = File.ReadAllBytes(path);
         if (ReferenceMetadataHash.TryHash(bytes, stamps) is { } metadata)
         {
             return metadata;

@@ -95,7 +95,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 };
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
-                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders)), history).Run(request, _cancel.Token);
+                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.LocalEnabled ? Path.Combine(settings.LocalDirectory, "derived") : null)), history).Run(request, _cancel.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)
             {
