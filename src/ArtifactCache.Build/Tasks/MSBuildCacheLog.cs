@@ -57,7 +57,7 @@ internal static class BuildState
 
     public static SessionRegistry Sessions(IBuildEngine engine) => GetOrCreate(engine, SessionsKey, () => new SessionRegistry());
 
-    private static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
+    internal static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
         where T : class
     {
         if (engine is not IBuildEngine4 engine4)
