@@ -60,6 +60,21 @@ public sealed class SettingsDocumentationTests
     }
 
     [Fact]
+    public void The_declared_targets_pass_the_same_settings_as_the_compile_step()
+    {
+        // A copy the compile step's list cannot share: it is filled inside the compile step's own target.
+        var passed = XDocument.Load(RepositoryFiles.FullPath("build", "ArtifactCache.Build.DeclaredTargets.targets"))
+            .Descendants()
+            .Where(e => e.Name.LocalName == "_ArtifactCacheTargetSetting" && e.Attribute("Include") is not null)
+            .Select(e => (Name: e.Attribute("Include")!.Value, Value: e.Attribute("Value")?.Value))
+            .ToList();
+
+        Assert.Equal(passed.Count, passed.Distinct().Count());
+        Assert.Equal(SettingsResolver.Names.Properties.Order(), passed.Select(p => p.Name).Order());
+        Assert.All(passed, p => Assert.Equal($"$({p.Name})", p.Value));
+    }
+
+    [Fact]
     public void The_README_settings_table_documents_every_setting_as_the_resolver_reads_it()
     {
         var rows = RepositoryFiles.ReadmeTable("Settings")
