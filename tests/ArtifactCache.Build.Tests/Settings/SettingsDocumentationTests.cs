@@ -92,11 +92,14 @@ public sealed class SettingsDocumentationTests
         }
 
         // The other rows are properties the targets or props read themselves; only the resolver reads variables.
-        var buildFiles = File.ReadAllText(Targets) + File.ReadAllText(Props);
+        var buildFiles = string.Concat(Directory.GetFiles(Path.GetDirectoryName(Targets)!).Order(StringComparer.Ordinal).Select(File.ReadAllText));
         foreach (var (property, variables) in rows)
         {
             Assert.True(property is not null, $"README '## Settings' has a row for {string.Join(", ", variables)}, which the resolver does not read.");
-            Assert.True(buildFiles.Contains($"$({property})", StringComparison.Ordinal), $"README '## Settings' documents {property}, which neither the resolver nor build/*.props or *.targets read.");
+            // A property is read as $(Name); an item (ArtifactCacheTarget) as @(Name).
+            Assert.True(
+                buildFiles.Contains($"$({property})", StringComparison.Ordinal) || buildFiles.Contains($"@({property})", StringComparison.Ordinal),
+                $"README '## Settings' documents {property}, which neither the resolver nor build/*.props or *.targets read.");
             Assert.True(variables.Count == 0, $"README '## Settings' gives {property} variables, but only the resolver reads variables and it does not read {property}.");
         }
     }
