@@ -72,12 +72,7 @@ public sealed class DeclaredTargetTests : IDisposable
     public async Task A_clone_with_an_empty_local_cache_hits_from_the_real_remote_server_and_verify_mode_confirms_it()
     {
         await using var server = await TurboRemoteCacheServer.StartAsync(signatureKey: null);
-        var remote = new Dictionary<string, string>
-        {
-            ["ARTIFACTCACHE_API"] = server.Url.ToString(),
-            ["ARTIFACTCACHE_TOKEN"] = server.Token,
-            ["ARTIFACTCACHE_TEAM"] = "e2e",
-        };
+        var remote = Dotnet.RemoteEnvironment(server.Url, server.Token);
         var a = _workspace.PathOf("a");
         WriteGeneratorProject(a);
 

@@ -8,12 +8,8 @@ using Microsoft.Build.Framework;
 
 namespace ArtifactCache.Build.Tasks;
 
-/// <summary>
-/// Runs just before a declared target (<c>BeforeTargets="@(ArtifactCacheTarget)"</c>): checks the declaration, keys it,
-/// and on a hit restores its outputs so MSBuild skips the target as up to date. The decision is kept for
-/// <see cref="CacheDeclaredTargetStore"/>, which runs just after the target in the same project build.
-/// </summary>
-public sealed class CacheDeclaredTargetLookup : Microsoft.Build.Utilities.Task, ICancelableTask
+/// <summary>What the two tasks around a declared target take from MSBuild, and how they end (cancelled or not).</summary>
+public abstract class DeclaredTargetTask : Microsoft.Build.Utilities.Task, ICancelableTask
 {
     private readonly CancellationTokenSource _cancel = new();
 
@@ -28,8 +24,6 @@ public sealed class CacheDeclaredTargetLookup : Microsoft.Build.Utilities.Task, 
 
     public string? Configuration { get; set; }
 
-    public string? RepositoryRoot { get; set; }
-
     /// <summary>The package's settings: Include = MSBuild property name, Value = its value.</summary>
     public ITaskItem[] Settings { get; set; } = [];
 
@@ -42,34 +36,7 @@ public sealed class CacheDeclaredTargetLookup : Microsoft.Build.Utilities.Task, 
         var step = new DeclaredTargetStep(Log, BuildEngine, ProjectPath, TargetFramework, Configuration, Settings, ReportFile);
         try
         {
-            step.Begin();
-            var request = step.Request(Declarations, RepositoryRoot);
-            if (request is null)
-            {
-                return true;
-            }
-
-            TargetLookup lookup;
-            try
-            {
-                lookup = step.Cache().Lookup(request, _cancel.Token);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                step.Log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step before {request.DisplayName} failed ({e.GetType().Name}: {e.Message}); the target runs without the cache. Please report this.");
-                lookup = new TargetLookup { State = TargetLookupState.Off, StartedUtc = DateTime.UtcNow, EndedUtc = DateTime.UtcNow };
-            }
-
-            DeclaredTargetStep.Pending(BuildEngine)[step.PendingKey(request)] = (request, lookup);
-            if (lookup.Outcome is { } outcome)
-            {
-                step.Report(request, outcome);
-            }
-            else
-            {
-                Log.LogMessage(MessageImportance.Low, $"ArtifactCache: {request.DisplayName}: {lookup.State}{(lookup.Key is null ? "" : ", key " + lookup.Key)}");
-            }
-
+            Run(step, _cancel.Token);
             return true;
         }
         catch (OperationCanceledException)
@@ -82,68 +49,77 @@ public sealed class CacheDeclaredTargetLookup : Microsoft.Build.Utilities.Task, 
             step.End();
         }
     }
+
+    /// <summary>The step's work; cache faults are warnings inside it, never a failed task.</summary>
+    private protected abstract void Run(DeclaredTargetStep step, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Runs just before a declared target (<c>BeforeTargets="@(ArtifactCacheTarget)"</c>): checks the declaration, keys it,
+/// and on a hit restores its outputs so MSBuild skips the target as up to date. The decision is kept for
+/// <see cref="CacheDeclaredTargetStore"/>, which runs just after the target in the same project build.
+/// </summary>
+public sealed class CacheDeclaredTargetLookup : DeclaredTargetTask
+{
+    public string? RepositoryRoot { get; set; }
+
+    private protected override void Run(DeclaredTargetStep step, CancellationToken cancellationToken)
+    {
+        step.Begin();
+        if (step.Request(Declarations, RepositoryRoot) is not { } request)
+        {
+            return;
+        }
+
+        TargetLookup lookup;
+        try
+        {
+            lookup = step.Cache().Lookup(request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            step.Log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step before {request.DisplayName} failed ({e.GetType().Name}: {e.Message}); the target runs without the cache. Please report this.");
+            lookup = new TargetLookup { State = TargetLookupState.Off, StartedUtc = DateTime.UtcNow, EndedUtc = DateTime.UtcNow };
+        }
+
+        DeclaredTargetStep.Pending(BuildEngine)[step.PendingKey(request.Declaration.Name)] = (request, lookup);
+        if (lookup.Outcome is { } outcome)
+        {
+            step.Report(request, outcome);
+        }
+        else
+        {
+            Log.LogMessage(MessageImportance.Low, $"ArtifactCache: {request.DisplayName}: {lookup.State}{(lookup.Key is null ? "" : ", key " + lookup.Key)}");
+        }
+    }
 }
 
 /// <summary>
 /// Runs just after a declared target (<c>AfterTargets="@(ArtifactCacheTarget)"</c>): on a miss stores the files its
 /// Outputs match; in verify mode compares them with the entry; after a restore checks that the target was skipped.
 /// </summary>
-public sealed class CacheDeclaredTargetStore : Microsoft.Build.Utilities.Task, ICancelableTask
+public sealed class CacheDeclaredTargetStore : DeclaredTargetTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
-    [Required]
-    public ITaskItem[] Declarations { get; set; } = [];
-
-    [Required]
-    public string ProjectPath { get; set; } = "";
-
-    public string? TargetFramework { get; set; }
-
-    public string? Configuration { get; set; }
-
-    public ITaskItem[] Settings { get; set; } = [];
-
-    public string? ReportFile { get; set; }
-
-    public void Cancel() => _cancel.Cancel();
-
-    public override bool Execute()
+    private protected override void Run(DeclaredTargetStep step, CancellationToken cancellationToken)
     {
-        var step = new DeclaredTargetStep(Log, BuildEngine, ProjectPath, TargetFramework, Configuration, Settings, ReportFile);
+        if (Declarations.Length != 1 || !DeclaredTargetStep.Pending(BuildEngine).TryRemove(step.PendingKey(Declarations[0].ItemSpec), out var entry))
+        {
+            // Refused before the target, or the lookup never ran: nothing to store.
+            return;
+        }
+
+        step.Begin();
+        var (request, lookup) = entry;
         try
         {
-            var pending = DeclaredTargetStep.Pending(BuildEngine);
-            if (Declarations.Length != 1 || !pending.TryRemove(step.PendingKey(Declarations[0].ItemSpec), out var entry))
+            if (step.Cache().AfterTarget(request, lookup, cancellationToken) is { } outcome)
             {
-                // Refused before the target, or the lookup never ran: nothing to store.
-                return true;
+                step.Report(request, outcome);
             }
-
-            step.Begin();
-            var (request, lookup) = entry;
-            try
-            {
-                if (step.Cache().AfterTarget(request, lookup, _cancel.Token) is { } outcome)
-                {
-                    step.Report(request, outcome);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                step.Log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step after {request.DisplayName} failed ({e.GetType().Name}: {e.Message}); its outputs were not stored. Please report this.");
-            }
-
-            return true;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            Log.LogMessage(MessageImportance.High, "ArtifactCache: canceled.");
-            return false;
-        }
-        finally
-        {
-            step.End();
+            step.Log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step after {request.DisplayName} failed ({e.GetType().Name}: {e.Message}); its outputs were not stored. Please report this.");
         }
     }
 }
@@ -178,8 +154,6 @@ internal sealed class DeclaredTargetStep
     /// <summary>The lookups waiting for the step after their target, per project build on this node.</summary>
     public static ConcurrentDictionary<string, (TargetRequest Request, TargetLookup Lookup)> Pending(IBuildEngine engine) =>
         BuildState.GetOrCreate(engine, PendingKeyName, () => new ConcurrentDictionary<string, (TargetRequest, TargetLookup)>(StringComparer.Ordinal));
-
-    public string PendingKey(TargetRequest request) => PendingKey(request.Declaration.Name);
 
     public string PendingKey(string targetName) => $"{_project.ProjectPath}|{_project.TargetFramework}|{_project.Configuration}|{targetName.Trim()}";
 
