@@ -261,9 +261,12 @@ public sealed class CachedTarget
         }
 
         // Files older than the lookup were not written by this run (the target was up to date, or its condition false).
-        if (lookup.State == TargetLookupState.Miss && !produced.Any(f => File.GetLastWriteTimeUtc(f) >= lookup.StartedUtc.AddSeconds(-2)))
+        if (!produced.Any(f => File.GetLastWriteTimeUtc(f) >= lookup.StartedUtc.AddSeconds(-2)))
         {
-            return miss with { Inputs = after.Inputs, Reason = "the target did not run (up to date, or its condition was false)", Duration = stopwatch.Elapsed };
+            // Verify mode has nothing to compare when the target did not run: the files on disk are an earlier build's.
+            return lookup.State == TargetLookupState.Verify
+                ? null
+                : miss with { Inputs = after.Inputs, Reason = "the target did not run (up to date, or its condition was false)", Duration = stopwatch.Elapsed };
         }
 
         if (produced.Count == 0)
@@ -330,6 +333,19 @@ public sealed class CachedTarget
     // A no-op build: the outputs on disk are the entry's, newer than every input, so MSBuild would skip the target by
     // itself. Restoring them would only give them new time stamps, and make everything after the target run again.
     private static bool AreInPlace(IReadOnlyList<ArtifactOutput> outputs, TargetDeclaration declaration, DateTime newestInput)
+    {
+        try
+        {
+            return AllMatch(outputs, declaration, newestInput);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An output that cannot be read now is simply not in place: restore it (never reject a good entry for it).
+            return false;
+        }
+    }
+
+    private static bool AllMatch(IReadOnlyList<ArtifactOutput> outputs, TargetDeclaration declaration, DateTime newestInput)
     {
         foreach (var output in outputs)
         {

@@ -44,6 +44,13 @@ public abstract class DeclaredTargetTask : Microsoft.Build.Utilities.Task, ICanc
             Log.LogMessage(MessageImportance.High, "ArtifactCache: canceled.");
             return false;
         }
+        catch (Exception e)
+        {
+            // A fault of the cache itself (an unreadable declaration, a session folder that throws) must not cost the
+            // user their build: the target runs, or has run, as without the package.
+            step.Log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step around a declared target failed ({e.GetType().Name}: {e.Message}); the target is not cached in this build. Please report this.");
+            return true;
+        }
         finally
         {
             step.End();

@@ -221,6 +221,19 @@ public sealed class CachedTargetTests : IDisposable
     }
 
     [Fact]
+    public void Verify_mode_with_a_target_that_did_not_run_claims_nothing()
+    {
+        var a = Checkout("a");
+        BuildWithTarget(a);
+        File.SetLastWriteTimeUtc(Generated(a), DateTime.UtcNow.AddMinutes(-5));
+
+        var outcome = BuildWithTarget(a, targetRuns: false, verify: 1);
+
+        Assert.Null(outcome);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
     public void The_cache_switched_off_does_nothing()
     {
         var a = Checkout("a");
