@@ -162,7 +162,17 @@ internal sealed class DeclaredTargetStep
     public static ConcurrentDictionary<string, (TargetRequest Request, TargetLookup Lookup)> Pending(IBuildEngine engine) =>
         BuildState.GetOrCreate(engine, PendingKeyName, () => new ConcurrentDictionary<string, (TargetRequest, TargetLookup)>(StringComparer.Ordinal));
 
-    public string PendingKey(string targetName) => $"{_project.ProjectPath}|{_project.TargetFramework}|{_project.Configuration}|{targetName.Trim()}";
+    /// <summary>
+    /// One project build: the project with its global properties (a node may interleave two builds of one project with
+    /// other global properties while the first waits on an MSBuild task), and the target.
+    /// </summary>
+    public string PendingKey(string targetName)
+    {
+        var globals = _engine is IBuildEngine6 engine6
+            ? string.Join(";", engine6.GetGlobalProperties().OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).Select(p => p.Key + "=" + p.Value))
+            : "";
+        return $"{_project.ProjectPath}|{globals}|{targetName.Trim()}";
+    }
 
     public void Begin()
     {
