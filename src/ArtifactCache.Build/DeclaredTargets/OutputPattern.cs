@@ -28,11 +28,17 @@ public sealed class OutputPattern
     public static OutputPattern Parse(string pattern, string projectDirectory)
     {
         var normalised = pattern.Replace('\\', '/');
+        // A folder ("obj/generated/") means every file below it, as "obj/generated/**".
+        if (normalised.EndsWith('/'))
+        {
+            normalised += "**";
+        }
+
         var segments = normalised.Split('/');
         var firstWild = Array.FindIndex(segments, s => s.AsSpan().IndexOfAny('*', '?') >= 0);
         if (firstWild < 0)
         {
-            var file = Path.GetFullPath(Path.Combine(projectDirectory, pattern));
+            var file = Path.GetFullPath(Path.Combine(projectDirectory, normalised));
             return new OutputPattern(file, Path.GetDirectoryName(file)!, null);
         }
 

@@ -145,6 +145,8 @@ public sealed class OutputPatternTests : IDisposable
         Assert.Equal(new[] { top, nested }.Order(), OutputPattern.Parse("obj/gen/**/*.cs", _scratch.FullName).Match().Order());
         Assert.Equal([top], OutputPattern.Parse("obj/gen/A.cs", _scratch.FullName).Match());
         Assert.Empty(OutputPattern.Parse("obj/missing/**", _scratch.FullName).Match());
+        Assert.Equal(new[] { top, text, nested }.Order(), OutputPattern.Parse("obj/gen/", _scratch.FullName).Match().Order());
+        Assert.Equal(new[] { top, text, nested }.Order(), OutputPattern.Parse("obj\\gen\\", _scratch.FullName).Match().Order());
     }
 
     [Fact]
