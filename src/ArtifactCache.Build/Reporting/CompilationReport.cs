@@ -33,7 +33,8 @@ public static class CompilationReport
         if (outcome.IsHit)
         {
             var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
-            var verified = outcome.Verified switch { true => ", verified", false => ", verify found a difference: local compile used", _ => "" };
+            var local = target is null ? "local compile" : "the target's own outputs";
+            var verified = outcome.Verified switch { true => ", verified", false => $", verify found a difference: {local} used", _ => "" };
             return $"ArtifactCache: {display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
         }
 
