@@ -59,6 +59,7 @@ public sealed class SharingTests : IDisposable
             var entries = archive.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("build/ArtifactCache.Build.props", entries);
             Assert.Contains("build/ArtifactCache.Build.targets", entries);
+            Assert.Contains("build/ArtifactCache.Build.DeclaredTargets.targets", entries);
             Assert.Contains("buildTransitive/ArtifactCache.Build.props", entries);
             Assert.Contains("buildTransitive/ArtifactCache.Build.targets", entries);
             Assert.Contains("tasks/net8.0/ArtifactCache.Build.dll", entries);
@@ -107,12 +108,7 @@ public sealed class SharingTests : IDisposable
     public async Task A_clone_with_an_empty_local_cache_hits_from_the_real_remote_server()
     {
         await using var server = await TurboRemoteCacheServer.StartAsync(signatureKey: null);
-        var remote = new Dictionary<string, string>
-        {
-            ["ARTIFACTCACHE_API"] = server.Url.ToString(),
-            ["ARTIFACTCACHE_TOKEN"] = server.Token,
-            ["ARTIFACTCACHE_TEAM"] = "e2e",
-        };
+        var remote = Dotnet.RemoteEnvironment(server.Url, server.Token);
 
         var a = _workspace.PathOf("a");
         SampleSolution.WriteChain(a);

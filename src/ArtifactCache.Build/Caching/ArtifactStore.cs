@@ -1,3 +1,5 @@
+using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Local;
@@ -149,6 +151,40 @@ public sealed class ArtifactStore : IDisposable
 
         _local?.EvictIfNeeded();
         return new StoreOutcome(local, remote, reason);
+    }
+
+    /// <summary>
+    /// Writes an artifact of <paramref name="outputs"/> for <paramref name="key"/> in the scratch folder and stores it
+    /// (see <see cref="Store"/>). A write that fails is warning ACB4003 and "not stored"; the build goes on.
+    /// </summary>
+    public StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, ICacheLog log, CancellationToken cancellationToken)
+    {
+        var temporary = Path.Combine(ScratchDirectory, key.Value + "." + Guid.NewGuid().ToString("N") + ".artifact");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                ArtifactWriter.Write(
+                    stream,
+                    key.Value,
+                    key.Inputs.Select(i => new ArtifactInput(i.Name, i.Hash)).ToList(),
+                    diagnostics,
+                    (long)duration.TotalMilliseconds,
+                    outputs,
+                    reads);
+            }
+
+            return Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Warning(DiagnosticCodes.LocalWriteFailed, $"Could not write the artifact ({e.GetType().Name}: {e.Message}); the build goes on without storing it.");
+            return new StoreOutcome(false, false, "the artifact could not be written");
+        }
+        finally
+        {
+            TryDelete(temporary);
+        }
     }
 
     // Usage events (POST /v8/artifacts/events), only when ArtifactCacheRemoteEvents is on; one per lookup, like turbo.

@@ -576,41 +576,8 @@ public sealed class CachedCompilation
         return pointer.Stored ? outcome : pointer;
     }
 
-    private StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
-    {
-        var temporary = Path.Combine(_store.ScratchDirectory, key.Value + "." + Guid.NewGuid().ToString("N") + ".artifact");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                ArtifactWriter.Write(
-                    stream,
-                    key.Value,
-                    key.Inputs.Select(i => new ArtifactInput(i.Name, i.Hash)).ToList(),
-                    diagnostics,
-                    (long)duration.TotalMilliseconds,
-                    outputs,
-                    reads);
-            }
-
-            return _store.Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _log.Warning(DiagnosticCodes.LocalWriteFailed, $"Could not write the artifact ({e.GetType().Name}: {e.Message}); the build goes on without storing it.");
-            return new StoreOutcome(false, false, "the artifact could not be written");
-        }
-        finally
-        {
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-    }
+    private StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken) =>
+        _store.WriteAndStore(key, diagnostics, duration, outputs, reads, _log, cancellationToken);
 
     /// <summary>Where each output role goes in this build: the paths come from this build's command line, never from the artifact.</summary>
     internal static Dictionary<string, string> OutputDestinations(CompilerCommandLine commandLine)

@@ -2,7 +2,7 @@ namespace ArtifactCache.Build.Diagnostics;
 
 /// <summary>
 /// Every diagnostic the package raises. Codes are stable: tests assert them and the README documents each one.
-/// Ranges: ACB1xxx settings, ACB2xxx remote cache, ACB3xxx artifact format, ACB4xxx local cache, ACB5xxx compilation.
+/// Ranges: ACB1xxx settings, ACB2xxx remote cache, ACB3xxx artifact format, ACB4xxx local cache, ACB5xxx compilation and declared targets.
 /// </summary>
 public static class DiagnosticCodes
 {
@@ -41,4 +41,8 @@ public static class DiagnosticCodes
     public const string CompilerNotStarted = "ACB5002";
     public const string ReportWriteFailed = "ACB5003";
     public const string VerifyMismatch = "ACB5004";
+
+    // Declared targets (ArtifactCacheTarget items)
+    public const string TargetDeclarationRefused = "ACB5005";
+    public const string TargetRanAfterRestore = "ACB5006";
 }

@@ -23,24 +23,29 @@ public static class CompilationReport
 {
     public const string Target = "CoreCompile";
 
-    public static string SummaryLine(ProjectIdentity project, CompilationOutcome outcome)
+    /// <param name="project">The project.</param>
+    /// <param name="outcome">What happened.</param>
+    /// <param name="target">A declared target's name; null for the compilation.</param>
+    public static string SummaryLine(ProjectIdentity project, CompilationOutcome outcome, string? target = null)
     {
+        var display = target is null ? project.Display : project.Display + " " + target;
         var time = FormatDuration(outcome.Duration);
         if (outcome.IsHit)
         {
             var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
-            var verified = outcome.Verified switch { true => ", verified", false => ", verify found a difference: local compile used", _ => "" };
-            return $"ArtifactCache: {project.Display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
+            var local = target is null ? "local compile" : "the target's own outputs";
+            var verified = outcome.Verified switch { true => ", verified", false => $", verify found a difference: {local} used", _ => "" };
+            return $"ArtifactCache: {display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
         }
 
         var why = Explanation(outcome) is { } explanation ? ": " + explanation : "";
 
         if (outcome.Stored)
         {
-            return $"ArtifactCache: {project.Display} miss{why}; stored in {time}";
+            return $"ArtifactCache: {display} miss{why}; stored in {time}";
         }
 
-        return $"ArtifactCache: {project.Display} miss{why}; not stored: {outcome.Reason ?? "unknown reason"} ({time})";
+        return $"ArtifactCache: {display} miss{why}; not stored: {outcome.Reason ?? "unknown reason"} ({time})";
     }
 
     /// <summary>Why a miss missed, from the project's key history; null on a hit or when no key was made.</summary>
@@ -76,7 +81,11 @@ public static class CompilationReport
         return text.ToString();
     }
 
-    public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp)
+    /// <param name="project">The project.</param>
+    /// <param name="outcome">What happened.</param>
+    /// <param name="timestamp">When.</param>
+    /// <param name="target">The cached target: <see cref="Target"/> for the compilation, else a declared target's name.</param>
+    public static string JsonLine(ProjectIdentity project, CompilationOutcome outcome, DateTimeOffset timestamp, string target = Target)
     {
         using var buffer = new MemoryStream();
         // Relaxed escaping keeps paths and reasons readable; the output is a file, never HTML.
@@ -86,7 +95,7 @@ public static class CompilationReport
             json.WriteString("project", project.ProjectPath);
             WriteNullable(json, "targetFramework", project.TargetFramework);
             WriteNullable(json, "configuration", project.Configuration);
-            json.WriteString("target", Target);
+            json.WriteString("target", target);
             WriteNullable(json, "key", outcome.Key);
             json.WriteString("result", outcome.Result);
             WriteNullable(json, "source", outcome.Source is null ? null : SourceName(outcome.Source));

@@ -64,7 +64,7 @@ internal static class BuildState
         GetOrCreate(engine, HashersKey, () => new ConcurrentDictionary<string, FileHasher>(StringComparer.Ordinal))
             .GetOrAdd(string.Join("\n", immutableFolders), _ => FileHasher.ForBuild(FileHasher.Shared, immutableFolders));
 
-    private static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
+    internal static T GetOrCreate<T>(IBuildEngine engine, string key, Func<T> create)
         where T : class
     {
         if (engine is not IBuildEngine4 engine4)

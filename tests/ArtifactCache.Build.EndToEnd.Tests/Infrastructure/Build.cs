@@ -74,6 +74,14 @@ public static class Dotnet
         }
     }
 
+    /// <summary>The variables that point a build at a remote cache server on loopback, as team "e2e".</summary>
+    public static Dictionary<string, string> RemoteEnvironment(Uri url, string token) => new()
+    {
+        ["ARTIFACTCACHE_API"] = url.ToString(),
+        ["ARTIFACTCACHE_TOKEN"] = token,
+        ["ARTIFACTCACHE_TEAM"] = "e2e",
+    };
+
     public static string NewReportPath() => Path.Combine(Path.GetTempPath(), $"acb-report-{Environment.ProcessId}-{Interlocked.Increment(ref _reports)}.jsonl");
 
     /// <summary>The report's records; deletes the file.</summary>

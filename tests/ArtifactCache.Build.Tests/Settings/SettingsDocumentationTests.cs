@@ -60,6 +60,21 @@ public sealed class SettingsDocumentationTests
     }
 
     [Fact]
+    public void The_declared_targets_pass_the_same_settings_as_the_compile_step()
+    {
+        // A copy the compile step's list cannot share: it is filled inside the compile step's own target.
+        var passed = XDocument.Load(RepositoryFiles.FullPath("build", "ArtifactCache.Build.DeclaredTargets.targets"))
+            .Descendants()
+            .Where(e => e.Name.LocalName == "_ArtifactCacheTargetSetting" && e.Attribute("Include") is not null)
+            .Select(e => (Name: e.Attribute("Include")!.Value, Value: e.Attribute("Value")?.Value))
+            .ToList();
+
+        Assert.Equal(passed.Count, passed.Distinct().Count());
+        Assert.Equal(SettingsResolver.Names.Properties.Order(), passed.Select(p => p.Name).Order());
+        Assert.All(passed, p => Assert.Equal($"$({p.Name})", p.Value));
+    }
+
+    [Fact]
     public void The_README_settings_table_documents_every_setting_as_the_resolver_reads_it()
     {
         var rows = RepositoryFiles.ReadmeTable("Settings")
@@ -77,11 +92,14 @@ public sealed class SettingsDocumentationTests
         }
 
         // The other rows are properties the targets or props read themselves; only the resolver reads variables.
-        var buildFiles = File.ReadAllText(Targets) + File.ReadAllText(Props);
+        var buildFiles = string.Concat(Directory.GetFiles(Path.GetDirectoryName(Targets)!).Order(StringComparer.Ordinal).Select(File.ReadAllText));
         foreach (var (property, variables) in rows)
         {
             Assert.True(property is not null, $"README '## Settings' has a row for {string.Join(", ", variables)}, which the resolver does not read.");
-            Assert.True(buildFiles.Contains($"$({property})", StringComparison.Ordinal), $"README '## Settings' documents {property}, which neither the resolver nor build/*.props or *.targets read.");
+            // A property is read as $(Name); an item (ArtifactCacheTarget) as @(Name).
+            Assert.True(
+                buildFiles.Contains($"$({property})", StringComparison.Ordinal) || buildFiles.Contains($"@({property})", StringComparison.Ordinal),
+                $"README '## Settings' documents {property}, which neither the resolver nor build/*.props or *.targets read.");
             Assert.True(variables.Count == 0, $"README '## Settings' gives {property} variables, but only the resolver reads variables and it does not read {property}.");
         }
     }
