@@ -112,9 +112,16 @@ public sealed class SharingTests : IDisposable
 
         var a = _workspace.PathOf("a");
         SampleSolution.WriteChain(a);
+        Workspace.Git(a, "init", "-q");
+        Workspace.Git(a, "add", "-A");
+        Workspace.Git(a, "commit", "-q", "-m", "chain");
         var cold = Dotnet.Run(Path.Combine(a, "App"), _workspace.PathOf("cache-a"), ["build"], remote);
         Assert.True(cold.Succeeded, cold.ToString());
         Assert.Equal(SampleSolution.ChainProjects, cold.Misses);
+
+        // Each compilation is stored with its prediction (its key, under its project and commit): six entries.
+        var stored = StoredEntries(server);
+        Assert.Equal(2 * SampleSolution.ChainProjects.Length, stored.Count);
 
         var b = _workspace.PathOf("b");
         Workspace.CopyTree(a, b);
@@ -124,6 +131,10 @@ public sealed class SharingTests : IDisposable
         Assert.All(warm.Report, r => Assert.Equal("remote", r.Source));
         Assert.DoesNotContain(server.Token, warm.Output, StringComparison.Ordinal);
 
+        // The clone of the same commit fetched the predictions (and through them the artifacts) as its projects
+        // started; each was right, so none was published again: the remote's entries are exactly as they were.
+        Assert.Equal(stored, StoredEntries(server));
+
         // The remote hit filled the local cache: a third clone on machine B hits locally.
         var c = _workspace.PathOf("c");
         Workspace.CopyTree(a, c);
@@ -131,4 +142,7 @@ public sealed class SharingTests : IDisposable
         Assert.All(local.Report, r => Assert.Equal("local", r.Source));
         Assert.Equal(3, local.Hits.Count);
     }
+
+    private static Dictionary<string, DateTime> StoredEntries(TurboRemoteCacheServer server) =>
+        Directory.EnumerateFiles(server.StoragePath, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc, StringComparer.Ordinal);
 }

@@ -34,15 +34,20 @@ public sealed class ArtifactStore : IDisposable
     private readonly LocalCache? _local;
     private readonly RemoteCacheClient? _remote;
     private readonly Lazy<bool> _remoteReady;
+    private readonly RemotePrefetch? _prefetch;
     private readonly string _sessionId = Guid.NewGuid().ToString();
 
-    public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote)
+    public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote, HttpMessageHandler? prefetchHandler = null)
     {
         _settings = settings;
         _local = local;
         _remote = remote;
         // The status endpoint is asked once per build, on first use, so builds that never miss or hit pay nothing.
         _remoteReady = new Lazy<bool>(() => _remote is not null && _remote.CheckStatusAsync(CancellationToken.None).GetAwaiter().GetResult());
+        // Prefetched artifacts land in the local cache; without one there is nowhere to put them ahead of time.
+        _prefetch = local is not null && remote is not null
+            ? new RemotePrefetch(settings, local, () => remote.IsUsable, () => ScratchDirectory, prefetchHandler)
+            : null;
     }
 
     public static ArtifactStore Create(CacheSettings settings, ICacheLog log, IBuildFlags? buildFlags = null)
@@ -51,6 +56,12 @@ public sealed class ArtifactStore : IDisposable
         var remote = settings.RemoteEnabled ? new RemoteCacheClient(settings, log, buildFlags: buildFlags) : null;
         return new ArtifactStore(settings, local, remote);
     }
+
+    /// <summary>Starts fetching, in the background, the artifact a project's prediction names (see <see cref="RemotePrefetch"/>).</summary>
+    public void StartPrefetch(string predictionKey) => _prefetch?.Start(predictionKey);
+
+    /// <summary>Publishes, in the background, that the compilation named by <paramref name="predictionKey"/> has <paramref name="key"/>.</summary>
+    public void PublishPrediction(string predictionKey, string key) => _prefetch?.Publish(predictionKey, key);
 
     public bool HasLocal => _local is not null;
 
@@ -84,12 +95,19 @@ public sealed class ArtifactStore : IDisposable
     {
         if (_local is not null && _local.TryGet(key) is { } localPath)
         {
-            return new FetchedArtifact(key, localPath, CacheSource.Local, IsTemporary: false, TaskDurationMs: null);
+            var source = _prefetch?.Prefetched(key) == true ? CacheSource.Remote : CacheSource.Local;
+            return new FetchedArtifact(key, localPath, source, IsTemporary: false, TaskDurationMs: null);
         }
 
         if (!_settings.RemoteCanRead || !RemoteUsable())
         {
             return null;
+        }
+
+        // A download a prediction started for this key: wait for it rather than start another.
+        if (_prefetch?.WaitFor(key, _settings.RequestTimeout, cancellationToken) == true && _local!.TryGet(key) is { } prefetched)
+        {
+            return new FetchedArtifact(key, prefetched, CacheSource.Remote, IsTemporary: false, TaskDurationMs: null);
         }
 
         var download = Path.Combine(ScratchDirectory, key + "." + Guid.NewGuid().ToString("N") + ".download");
@@ -202,7 +220,11 @@ public sealed class ArtifactStore : IDisposable
 
     private bool RemoteUsable() => _remote is not null && _remoteReady.Value && _remote.IsUsable;
 
-    public void Dispose() => _remote?.Dispose();
+    public void Dispose()
+    {
+        _prefetch?.Dispose();
+        _remote?.Dispose();
+    }
 
     private static void TryDelete(string path)
     {

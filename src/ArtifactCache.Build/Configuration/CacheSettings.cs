@@ -58,6 +58,12 @@ public sealed record CacheSettings
     /// </summary>
     public bool VolatileVersions { get; init; }
 
+    /// <summary>
+    /// Publish each compilation's key under a prediction of its project and commit, and fetch predicted artifacts in
+    /// the background when a project starts building (ArtifactCachePrefetch). Only with a remote and a local cache.
+    /// </summary>
+    public bool Prefetch { get; init; } = true;
+
     /// <summary>The share of hits also compiled locally and compared (ArtifactCacheVerify): 0 none, 1 every hit.</summary>
     public double VerifyFraction { get; init; }
 

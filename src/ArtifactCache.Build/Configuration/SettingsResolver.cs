@@ -52,6 +52,7 @@ public sealed class SettingsResolver
         public static readonly SettingName MaxExpandedSize = new("ArtifactCacheMaxExpandedSize", "ARTIFACTCACHE_MAX_EXPANDED_SIZE");
         public static readonly SettingName Verify = new("ArtifactCacheVerify", "ARTIFACTCACHE_VERIFY");
         public static readonly SettingName VolatileVersion = new("ArtifactCacheVolatileVersion", "ARTIFACTCACHE_VOLATILE_VERSION");
+        public static readonly SettingName Prefetch = new("ArtifactCachePrefetch", "ARTIFACTCACHE_PREFETCH");
 
         /// <summary>
         /// Every setting the resolver reads, secrets included. A test resolves with recording readers and fails when
@@ -61,7 +62,7 @@ public sealed class SettingsResolver
         [
             Enabled, LocalEnabled, LocalDirectory, LocalMaxSize, RemoteUrl, Mode, ReadOnly, Token, TeamId, TeamSlug,
             SignatureKey, RequestTimeout, ConnectTimeout, RemoteBudget, Retries, Events, AllowHttp, MaxArtifactSize,
-            MaxEntrySize, MaxExpandedSize, Verify, VolatileVersion,
+            MaxEntrySize, MaxExpandedSize, Verify, VolatileVersion, Prefetch,
         ];
 
         /// <summary>Every MSBuild property the resolver reads; the targets pass exactly these to the task.</summary>
@@ -97,6 +98,7 @@ public sealed class SettingsResolver
             MaxExpandedBytes = Size(Names.MaxExpandedSize, defaults.MaxExpandedBytes),
             VerifyFraction = Fraction(Names.Verify),
             VolatileVersions = Bool(Names.VolatileVersion, defaults.VolatileVersions),
+            Prefetch = Bool(Names.Prefetch, defaults.Prefetch),
         };
         settings = settings with { RemoteUrl = RemoteUrl(settings.AllowInsecureHttp) };
 

@@ -1,3 +1,4 @@
+using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
@@ -96,6 +97,11 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
                 outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.LocalEnabled ? Path.Combine(settings.LocalDirectory, "derived") : null)), history).Run(request, _cancel.Token);
+                if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)
+                {
+                    // The next clone of this commit can then fetch this project's artifact before its references are built.
+                    store.PublishPrediction(RemotePrefetch.PredictionKey(identity, commit, Strict, settings.VolatileVersions), outcome.Key);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)
             {
@@ -173,14 +179,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
         };
     }
 
-    private CacheSettings ResolveSettings(ICacheLog log)
-    {
-        var properties = Settings.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase);
-        return new SettingsResolver(
-            name => properties.TryGetValue(name, out var value) ? value : null,
-            Environment.GetEnvironmentVariable,
-            log).Resolve();
-    }
+    private CacheSettings ResolveSettings(ICacheLog log) => TaskSettings.Resolve(Settings, log);
 
     // The compiler is csc.dll plus the Roslyn assemblies beside it; any change to them is another compiler.
     private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath)

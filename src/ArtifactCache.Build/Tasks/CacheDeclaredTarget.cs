@@ -251,11 +251,7 @@ internal sealed class DeclaredTargetStep
         }
     }
 
-    private CacheSettings Resolve(ICacheLog log)
-    {
-        var properties = _settings.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase);
-        return new SettingsResolver(name => properties.TryGetValue(name, out var value) ? value : null, Environment.GetEnvironmentVariable, log).Resolve();
-    }
+    private CacheSettings Resolve(ICacheLog log) => TaskSettings.Resolve(_settings, log);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

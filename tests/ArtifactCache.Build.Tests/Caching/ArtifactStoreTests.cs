@@ -104,6 +104,73 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_published_prediction_lets_another_machine_download_the_artifact_before_it_knows_the_key()
+    {
+        var prediction = RemotePrefetch.PredictionKey("{root}/src/Lib/Lib.csproj|net10.0|Debug", "0123456789abcdef0123456789abcdef01234567", strict: false, volatileVersions: false);
+        var (machineA, _) = Store("predict-a");
+        using (machineA)
+        {
+            machineA.Store(Key(20), Artifact(Key(20)), 100, CancellationToken.None);
+            machineA.PublishPrediction(prediction, Key(20));
+        }
+
+        // Disposing waited for the publication: the remote holds the prediction, naming the key.
+        Assert.Equal(Key(20), RemotePrefetch.ParseBody(_remoteEntries[prediction]));
+
+        var (machineB, localB) = Store("predict-b");
+        using (machineB)
+        {
+            machineB.StartPrefetch(prediction);
+            var fetched = machineB.TryFetch(Key(20), CancellationToken.None);
+
+            Assert.NotNull(fetched);
+            Assert.Equal(CacheSource.Remote, fetched.Source);
+            Assert.NotNull(localB.TryGet(Key(20)));
+            // One download of the artifact, by the prefetch; the lookup waited for it rather than starting another.
+            Assert.Single(_server.Requests, r => r.Method == "GET" && r.Path.EndsWith(Key(20), StringComparison.Ordinal));
+
+            // The prediction was right: publishing it again would only cost a request.
+            machineB.PublishPrediction(prediction, Key(20));
+        }
+
+        Assert.Single(_server.Requests, r => r.Method == "PUT" && r.Path.EndsWith(prediction, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_wrong_or_failing_prediction_costs_nothing_but_the_ordinary_lookup()
+    {
+        var wrong = RemotePrefetch.PredictionKey("{root}/src/Lib/Lib.csproj|net10.0|Debug", "1111111111111111111111111111111111111111", strict: false, volatileVersions: false);
+        _remoteEntries[wrong] = RemotePrefetch.Body(Key(21));
+        _remoteEntries[Key(21)] = File.ReadAllBytes(Artifact(Key(21)));
+        _remoteEntries[Key(22)] = File.ReadAllBytes(Artifact(Key(22)));
+        var garbled = RemotePrefetch.PredictionKey("{root}/src/Other/Other.csproj|net10.0|Debug", "1111111111111111111111111111111111111111", strict: false, volatileVersions: false);
+        _remoteEntries[garbled] = [1, 2, 3];
+        var log = new RecordingLog();
+        var settings = new CacheSettings { LocalDirectory = Path.Combine(_scratch.FullName, "wrong"), RemoteUrl = _server.Url, Token = "token", TeamSlug = "team" };
+        using var store = new ArtifactStore(settings, new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log), new RemoteCacheClient(settings, log));
+
+        store.StartPrefetch(wrong);
+        store.StartPrefetch(garbled);
+        store.StartPrefetch(RemotePrefetch.PredictionKey("{root}/none.csproj|net10.0|Debug", "2222222222222222222222222222222222222222", strict: false, volatileVersions: false));
+        var fetched = store.TryFetch(Key(22), CancellationToken.None);
+
+        Assert.NotNull(fetched);
+        Assert.Equal(Key(22), fetched.Key);
+        Assert.Equal(CacheSource.Remote, fetched.Source);
+        Assert.Empty(log.WarningCodes);
+    }
+
+    [Theory]
+    [InlineData("artifactcache-prediction-v1\n0123\n")]
+    [InlineData("artifactcache-prediction-v2\n0000000000000000000000000000000000000000000000000000000000000000\n")]
+    [InlineData("artifactcache-prediction-v1\n0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("artifactcache-prediction-v1\n000000000000000000000000000000000000000000000000000000000000000G\n")]
+    public void Only_a_well_formed_prediction_names_a_key(string body)
+    {
+        Assert.Null(RemotePrefetch.ParseBody(System.Text.Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
     public void A_download_that_is_not_a_whole_artifact_never_enters_the_local_cache()
     {
         var whole = File.ReadAllBytes(Artifact(Key(6)));

@@ -1,0 +1,73 @@
+using ArtifactCache.Build.Caching;
+using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.Configuration;
+using ArtifactCache.Build.Diagnostics;
+using Microsoft.Build.Framework;
+
+namespace ArtifactCache.Build.Tasks;
+
+/// <summary>
+/// Runs when a project starts building, before its project references are built: starts the background download of
+/// the artifact its prediction names (<see cref="RemotePrefetch"/>). Quiet and never failing: a prefetch is only a head
+/// start for the real lookup in <see cref="CacheCompile"/>.
+/// </summary>
+public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
+{
+    [Required]
+    public string ProjectPath { get; set; } = "";
+
+    public string? TargetFramework { get; set; }
+
+    public string? Configuration { get; set; }
+
+    /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
+    public string? RepositoryRoot { get; set; }
+
+    /// <summary>The commit: without one there is no prediction.</summary>
+    public string? SourceRevisionId { get; set; }
+
+    public bool Strict { get; set; }
+
+    /// <summary>The package's settings: Include = MSBuild property name, Value = its value.</summary>
+    public ITaskItem[] Settings { get; set; } = [];
+
+    public override bool Execute()
+    {
+        if (string.IsNullOrWhiteSpace(SourceRevisionId))
+        {
+            return true;
+        }
+
+        try
+        {
+            // Quietly: CacheCompile resolves the same settings later and warns about them once.
+            var settings = TaskSettings.Resolve(Settings, NullCacheLog.Instance);
+            if (!settings.Enabled || !settings.Prefetch || !settings.LocalEnabled || !settings.RemoteCanRead)
+            {
+                return true;
+            }
+
+            var session = BuildState.Sessions(BuildEngine).Get(settings.LocalDirectory);
+            var identity = KeyHistory.ProjectIdentity(ProjectPath, NullIfEmpty(RepositoryRoot), NullIfEmpty(TargetFramework), NullIfEmpty(Configuration));
+            BuildState.Stores(BuildEngine).Get(settings, session).StartPrefetch(RemotePrefetch.PredictionKey(identity, SourceRevisionId!, Strict, settings.VolatileVersions));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            Log.LogMessage(MessageImportance.Low, $"ArtifactCache: no prefetch ({e.GetType().Name}: {e.Message}).");
+        }
+
+        return true;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
+
+/// <summary>The package's settings as the tasks receive them: Include = MSBuild property name, Value = its value.</summary>
+internal static class TaskSettings
+{
+    public static CacheSettings Resolve(ITaskItem[] items, ICacheLog log)
+    {
+        var properties = items.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase);
+        return new SettingsResolver(name => properties.TryGetValue(name, out var value) ? value : null, Environment.GetEnvironmentVariable, log).Resolve();
+    }
+}
