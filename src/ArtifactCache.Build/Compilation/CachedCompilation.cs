@@ -80,7 +80,7 @@ public sealed class ProcessCompiler : ICompiler
 
 
 /// <summary>
-/// One C# compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
+/// One C# or Visual Basic compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
 /// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build. Nothing is
 /// stored that the key may not fully describe: a compile whose inputs changed while it ran, one whose generators or
 /// analyzers failed, one that read a file it cannot name.
@@ -101,6 +101,11 @@ public sealed class CachedCompilation
         "CS8784", // a generator failed to initialize
         "CS8785", // a generator failed to generate source
         "CS9057", // an analyzer needs a newer compiler and was skipped
+        "BC42376", // Visual Basic: an analyzer or generator could not be created
+        "BC42378", // Visual Basic: an analyzer assembly could not be loaded
+        "BC42501", // Visual Basic: a generator failed to initialize
+        "BC42502", // Visual Basic: a generator failed to generate source
+        "BC42506", // Visual Basic: an analyzer needs a newer compiler and was skipped
         "AD0001", // an analyzer threw
     };
 

@@ -32,8 +32,9 @@ public enum ArgumentKind
 public sealed record CompilerArgument(string Text, ArgumentKind Kind, string? Switch, string? Path, string Prefix = "", string Suffix = "");
 
 /// <summary>
-/// The compiler's complete command line, as CoreCompile's dry run gives it in <c>@(CscCommandLineArgs)</c>, split into
-/// the parts the key treats differently. Paths are resolved against the project folder, the compiler's working directory.
+/// The compiler's complete command line, as CoreCompile's dry run gives it in <c>@(CscCommandLineArgs)</c> or
+/// <c>@(VbcCommandLineArgs)</c> (csc and vbc share Roslyn's switch syntax), split into the parts the key treats
+/// differently. Paths are resolved against the project folder, the compiler's working directory.
 /// </summary>
 public sealed class CompilerCommandLine
 {
@@ -58,9 +59,13 @@ public sealed class CompilerCommandLine
         ["ruleset"] = ArgumentKind.Input,
         ["sourcelink"] = ArgumentKind.Input,
         ["win32res"] = ArgumentKind.Input,
+        ["win32resource"] = ArgumentKind.Input,
         ["win32icon"] = ArgumentKind.Input,
         ["win32manifest"] = ArgumentKind.Input,
         ["appconfig"] = ArgumentKind.Input,
+        // vbc: the Microsoft.VisualBasic runtime to compile against, a reference by another name (/vbruntime+, -, *
+        // carry no file and are options).
+        ["vbruntime"] = ArgumentKind.LocationFreeInput,
         ["out"] = ArgumentKind.Output,
         ["refout"] = ArgumentKind.Output,
         ["doc"] = ArgumentKind.Output,
@@ -72,6 +77,14 @@ public sealed class CompilerCommandLine
         ["recurse"] = ArgumentKind.Unsupported,
         // Signs with a key from the machine's key store, which the key cannot see.
         ["keycontainer"] = ArgumentKind.Unsupported,
+    };
+
+    // Switches whose value is a list of files: csc and vbc both split it at unquoted ',' and ';' (the Vbc task passes
+    // every reference in one /reference switch). Each file becomes an argument of its own, which the compilers read
+    // exactly as the list.
+    private static readonly HashSet<string> FileListSwitches = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "reference", "r", "link", "l", "analyzer", "a", "addmodule", "additionalfile", "analyzerconfig", "embed",
     };
 
     private CompilerCommandLine(IReadOnlyList<CompilerArgument> arguments, string projectDirectory)
@@ -153,7 +166,10 @@ public sealed class CompilerCommandLine
         var parsed = new List<CompilerArgument>();
         foreach (var text in arguments)
         {
-            parsed.Add(Classify(text, projectDirectory));
+            foreach (var single in SplitFileList(FixDefine(text)))
+            {
+                parsed.Add(Classify(single, projectDirectory));
+            }
         }
 
         return new CompilerCommandLine(parsed, projectDirectory);
@@ -222,6 +238,42 @@ public sealed class CompilerCommandLine
         return name.Length == 0 || !text[1..].Contains('/') || FileSwitches.ContainsKey(name) || !File.Exists(Resolve(Unquote(text), projectDirectory));
     }
 
+    // MSBuild on Unix turns every backslash in a task's output item into '/', and the Vbc task writes each quote inside
+    // its /define value with a backslash before it: give the compiler back the escape it was written with (a '/' right
+    // before a quote is never a define's own text, whose quotes are all escaped).
+    private static string FixDefine(string text) =>
+        System.IO.Path.DirectorySeparatorChar == '/' && (text.StartsWith('/') || text.StartsWith('-')) && SwitchName(text).ToLowerInvariant() is "define" or "d"
+            ? text.Replace("/\"", "\\\"", StringComparison.Ordinal)
+            : text;
+
+    private static IEnumerable<string> SplitFileList(string text)
+    {
+        if (!(text.StartsWith('/') || text.StartsWith('-')) || !FileListSwitches.Contains(SwitchName(text)) || ValueOf(text) is not { } value)
+        {
+            return [text];
+        }
+
+        // An aliased reference (alias=path) names one file.
+        if (AliasLength(value) > 0)
+        {
+            return [text];
+        }
+
+        var head = text[..(text.Length - value.Length)];
+        var parts = new List<string>();
+        var start = 0;
+        int next;
+        while ((next = FirstUnquoted(value, start, ',', ';')) >= 0)
+        {
+            parts.Add(value[start..next]);
+            start = next + 1;
+        }
+
+        parts.Add(value[start..]);
+        var files = parts.Where(p => p.Length > 0).ToList();
+        return files.Count <= 1 ? [text] : files.Select(f => head + f);
+    }
+
     private static string SwitchName(string text)
     {
         var body = text[1..];
@@ -244,16 +296,13 @@ public sealed class CompilerCommandLine
         switch (switchName)
         {
             case "reference" or "r" or "link" or "l":
-                var equals = rest.IndexOf('=');
-                if (equals > 0 && !rest[..equals].Contains('"') && !rest[..equals].Contains('/') && !rest[..equals].Contains('\\'))
-                {
-                    prefix = rest[..(equals + 1)];
-                    rest = rest[(equals + 1)..];
-                }
+                var alias = AliasLength(rest);
+                prefix = rest[..alias];
+                rest = rest[alias..];
 
                 break;
             case "resource" or "res" or "linkresource" or "linkres":
-                var comma = FirstUnquoted(rest, ',');
+                var comma = FirstUnquoted(rest, 0, ',', ',');
                 if (comma >= 0)
                 {
                     suffix = rest[comma..];
@@ -266,16 +315,23 @@ public sealed class CompilerCommandLine
         return (prefix, Unquote(rest), suffix);
     }
 
-    private static int FirstUnquoted(string value, char separator)
+    // The length of "alias=" before a reference's path, or 0 when there is none.
+    private static int AliasLength(string value)
+    {
+        var equals = value.IndexOf('=');
+        return equals > 0 && !value[..equals].Contains('"') && !value[..equals].Contains('/') && !value[..equals].Contains('\\') ? equals + 1 : 0;
+    }
+
+    private static int FirstUnquoted(string value, int start, char separator, char otherSeparator)
     {
         var inQuotes = false;
-        for (var i = 0; i < value.Length; i++)
+        for (var i = start; i < value.Length; i++)
         {
             if (value[i] == '"')
             {
                 inQuotes = !inQuotes;
             }
-            else if (value[i] == separator && !inQuotes)
+            else if ((value[i] == separator || value[i] == otherSeparator) && !inQuotes)
             {
                 return i;
             }

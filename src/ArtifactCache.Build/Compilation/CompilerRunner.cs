@@ -85,25 +85,15 @@ public static class CompilerRunner
                 }
             }
 
-            var diagnostics = new List<ToolDiagnostic>();
-            var other = new List<string>();
-            var gate = new object();
+            // Kept in order and read at the end: a vbc diagnostic's column is on a line that follows it.
+            var lines = new List<string>();
             void OnLine(string? line)
             {
-                if (string.IsNullOrWhiteSpace(line))
+                if (line is not null)
                 {
-                    return;
-                }
-
-                lock (gate)
-                {
-                    if (CompilerOutputParser.Parse(line) is { } diagnostic)
+                    lock (lines)
                     {
-                        diagnostics.Add(diagnostic);
-                    }
-                    else
-                    {
-                        other.Add(line);
+                        lines.Add(line);
                     }
                 }
             }
@@ -129,6 +119,7 @@ public static class CompilerRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            var (diagnostics, other) = CompilerOutputParser.ParseAll(lines);
             return new CompilerResult(process.ExitCode, diagnostics, other, stopwatch.Elapsed);
         }
         finally

@@ -7,7 +7,7 @@ using Microsoft.Build.Framework;
 namespace ArtifactCache.Build.Tasks;
 
 /// <summary>
-/// Runs after CoreCompile's dry run: takes the compiler's complete command line, restores the outputs on a hit, or
+/// Runs after CoreCompile's dry run (C# or Visual Basic): takes the compiler's complete command line, restores the outputs on a hit, or
 /// compiles and stores them on a miss. All decisions live in <see cref="CachedCompilation"/>; this task maps MSBuild
 /// items to it and logs.
 /// </summary>
@@ -15,9 +15,12 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 {
     private readonly CancellationTokenSource _cancel = new();
 
-    /// <summary>@(CscCommandLineArgs) from CoreCompile's dry run.</summary>
+    /// <summary>@(CscCommandLineArgs) or @(VbcCommandLineArgs) from CoreCompile's dry run.</summary>
     [Required]
     public ITaskItem[] CommandLineArgs { get; set; } = [];
+
+    /// <summary>$(Language): C# or VB.</summary>
+    public string? Language { get; set; }
 
     [Required]
     public string ProjectPath { get; set; } = "";
@@ -151,7 +154,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
                 GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
                 IntermediateDirectory = NullIfEmpty(IntermediateDirectory),
-                CompilerFiles = CompilerIdentityFiles(CompilerPath),
+                CompilerFiles = CompilerIdentityFiles(CompilerPath, Language),
                 CompilerRuntime = CompilerRuntime.Describe(CompilerPath, NullIfEmpty(DotnetHostPath)),
                 CompilerEnvironment = CompilerEnvironment ?? "",
                 Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
@@ -176,12 +179,13 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             log).Resolve();
     }
 
-    // The compiler is csc.dll plus the Roslyn assemblies beside it; any change to them is another compiler.
-    private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath)
+    // The compiler is csc.dll (vbc.dll) plus the Roslyn assemblies beside it; any change to them is another compiler.
+    private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath, string? language)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(compilerPath))!;
         var files = new List<string> { Path.GetFullPath(compilerPath) };
-        foreach (var name in new[] { "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll" })
+        var languageAssembly = language == "VB" ? "Microsoft.CodeAnalysis.VisualBasic.dll" : "Microsoft.CodeAnalysis.CSharp.dll";
+        foreach (var name in new[] { "Microsoft.CodeAnalysis.dll", languageAssembly })
         {
             var path = Path.Combine(directory, name);
             if (File.Exists(path))

@@ -268,6 +268,8 @@ public sealed class CachedCompilationTests : IDisposable
     [Theory]
     [InlineData("CS8785")]
     [InlineData("AD0001")]
+    [InlineData("BC42502")]
+    [InlineData("BC42378")]
     public void A_compile_whose_generator_or_analyzer_failed_succeeds_and_is_not_stored(string code)
     {
         _compiler.Diagnostics.Add(Diagnostic("warning", code));

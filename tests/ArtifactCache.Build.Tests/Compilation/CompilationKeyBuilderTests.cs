@@ -72,6 +72,22 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     }
 
     [Fact]
+    public void Each_file_of_a_vbc_reference_list_is_keyed_by_name_and_content_wherever_it_lives()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b", referenceFolder: "other-nuget-folder");
+        string[] VbcArguments(Checkout c) => [.. Arguments(c).Where(x => !x.StartsWith("/reference:", StringComparison.Ordinal)), $"/reference:{c.Reference},{c.Compiler}", "/vbruntime:" + c.Reference];
+
+        var key = Key(a, arguments: VbcArguments(a));
+        Assert.Equal(key.Value, Key(b, arguments: VbcArguments(b)).Value);
+        Assert.Contains(key.Inputs, i => i.Name == "/reference:{any}/System.Runtime.dll");
+        Assert.Contains(key.Inputs, i => i.Name == "/vbruntime:{any}/System.Runtime.dll");
+
+        File.WriteAllBytes(b.Reference, [1, 2, 3, 5]);
+        Assert.NotEqual(key.Value, Key(b, arguments: VbcArguments(b)).Value);
+    }
+
+    [Fact]
     public void Without_relocation_the_folder_is_part_of_the_key()
     {
         var a = CreateCheckout("a");
