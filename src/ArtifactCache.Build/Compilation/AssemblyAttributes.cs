@@ -12,7 +12,11 @@ internal static class AssemblyAttributes
     /// True when the attribute's type is <c>System.Reflection.&lt;name&gt;</c>: its constructor is a MemberReference to the
     /// BCL's type, or a MethodDefinition when the assembly defines a top-level type of that name itself.
     /// </summary>
-    public static bool IsReflectionAttribute(MetadataReader reader, CustomAttribute attribute, string name)
+    public static bool IsReflectionAttribute(MetadataReader reader, CustomAttribute attribute, string name) =>
+        IsAttribute(reader, attribute, ReflectionNamespace, name);
+
+    /// <summary>True when the attribute's type is <c>&lt;typeNamespace&gt;.&lt;name&gt;</c> (see <see cref="IsReflectionAttribute"/>).</summary>
+    public static bool IsAttribute(MetadataReader reader, CustomAttribute attribute, string expectedNamespace, string name)
     {
         StringHandle typeName;
         StringHandle typeNamespace;
@@ -41,7 +45,32 @@ internal static class AssemblyAttributes
                 return false;
         }
 
-        return reader.StringComparer.Equals(typeName, name) && reader.StringComparer.Equals(typeNamespace, ReflectionNamespace);
+        return reader.StringComparer.Equals(typeName, name) && reader.StringComparer.Equals(typeNamespace, expectedNamespace);
+    }
+
+    /// <summary>
+    /// True when the assembly declares itself an F# type provider (<c>[&lt;assembly: TypeProviderAssembly&gt;]</c>, on the
+    /// runtime assembly a package's users reference, naming the design-time one fsc then loads); false for any other file.
+    /// </summary>
+    public static bool IsTypeProvider(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata)
+            {
+                return false;
+            }
+
+            var reader = pe.GetMetadataReader();
+            return reader.IsAssembly && reader.GetAssemblyDefinition().GetCustomAttributes()
+                .Any(h => IsAttribute(reader, reader.GetCustomAttribute(h), "Microsoft.FSharp.Core.CompilerServices", "TypeProviderAssemblyAttribute"));
+        }
+        catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

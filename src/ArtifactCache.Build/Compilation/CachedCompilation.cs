@@ -80,7 +80,7 @@ public sealed class ProcessCompiler : ICompiler
 
 
 /// <summary>
-/// One C# or Visual Basic compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
+/// One C#, Visual Basic or F# compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
 /// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build. Nothing is
 /// stored that the key may not fully describe: a compile whose inputs changed while it ran, one whose generators or
 /// analyzers failed, one that read a file it cannot name.
@@ -164,6 +164,11 @@ public sealed class CachedCompilation
         {
             // A key that cannot see a file's content could hit for other content: compile, and store nothing.
             return Compile(request, null, $"not cacheable: the input {missing.Name} does not exist", stopwatch, cancellationToken);
+        }
+
+        if (key.Inputs.FirstOrDefault(i => i.Hash == CompilationKeyBuilder.NotCacheable) is { } uncacheable)
+        {
+            return Compile(request, null, "not cacheable: " + uncacheable.Name, stopwatch, cancellationToken);
         }
 
         var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
@@ -350,8 +355,8 @@ public sealed class CachedCompilation
     {
         var compileStart = DateTime.UtcNow;
         var arguments = request.CommandLine.RawArguments.ToList();
-        // The compiler lists every file it reads: the check that the key named them all.
-        var touched = key is null ? null : Path.Combine(Path.GetTempPath(), "artifactcache-touched-" + Guid.NewGuid().ToString("N"));
+        // The compiler lists every file it reads: the check that the key named them all (csc and vbc; fsc cannot).
+        var touched = key is null || !request.CommandLine.ListsReads ? null : Path.Combine(Path.GetTempPath(), "artifactcache-touched-" + Guid.NewGuid().ToString("N"));
         if (touched is not null)
         {
             arguments.Add("/touchedfiles:" + touched);
@@ -377,7 +382,7 @@ public sealed class CachedCompilation
                 return outcome with { Reason = "the compiler wrote no assembly" };
             }
 
-            if (NotStorableReason(key, request, compiled, touched!, compileStart, out var reads) is { } notStorable)
+            if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is { } notStorable)
             {
                 return outcome with { Reason = "not stored: " + notStorable, Files = outputs.Count, Duration = stopwatch.Elapsed };
             }
@@ -401,7 +406,7 @@ public sealed class CachedCompilation
     }
 
     // Why outputs that compiled fine must still not be stored under this key; null when they may be.
-    private string? NotStorableReason(CompilationKey key, CompilationRequest request, CompilerResult compiled, string touched, DateTime compileStartUtc, out IReadOnlyList<ArtifactInput> reads)
+    private string? NotStorableReason(CompilationKey key, CompilationRequest request, CompilerResult compiled, string? touched, DateTime compileStartUtc, out IReadOnlyList<ArtifactInput> reads)
     {
         reads = [];
         if (compiled.Diagnostics.FirstOrDefault(d => d.Code is not null && DegradedCodes.Contains(d.Code)) is { } degraded)
@@ -415,6 +420,12 @@ public sealed class CachedCompilation
         {
             var changed = KeyDiff.Compare(key.Inputs, after.Inputs).FirstOrDefault();
             return $"an input changed while it compiled ({changed?.Input ?? "unknown"})";
+        }
+
+        if (touched is null)
+        {
+            // fsc lists nothing it read: the key covers the command line only (the README's limits say what that leaves out).
+            return null;
         }
 
         var covered = request.CommandLine.Arguments.Where(a => a.Path is not null).Select(a => a.Path!).Concat(request.KeyContext.CompilerFiles);
@@ -449,13 +460,17 @@ public sealed class CachedCompilation
     /// </summary>
     private CompilationOutcome Verify(CompilationOutcome hit, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
-        var scratch = Path.Combine(Path.GetTempPath(), "artifactcache-verify-" + Guid.NewGuid().ToString("N"));
+        // Short, so that an F# pdb path as long as the build's fits under it (see VerifyArguments).
+        var scratch = Path.Combine(Path.GetTempPath(), "acb-verify-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             var (arguments, local) = VerifyArguments(request.CommandLine, scratch);
             // As on a miss, the compiler lists what it read, so a replacement entry is checked like any other.
-            var touched = Path.Combine(scratch, "touched");
-            arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            var touched = request.CommandLine.ListsReads ? Path.Combine(scratch, "touched") : null;
+            if (touched is not null)
+            {
+                arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            }
             var compileStart = DateTime.UtcNow;
             var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
             var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
@@ -523,8 +538,14 @@ public sealed class CachedCompilation
         {
             if (argument.Kind == ArgumentKind.Output && argument.Path is { } path)
             {
+                if (argument.Switch == "pdb" && commandLine.Language == CompilerLanguage.FSharp)
+                {
+                    // Given again below, as long as this one.
+                    continue;
+                }
+
                 var redirected = Path.Combine(scratch, argument.Switch!, Path.GetFileName(path));
-                arguments.Add($"/{argument.Switch}:{Quote(redirected)}");
+                arguments.Add(commandLine.Switch(argument.Switch!, Quote(redirected)));
                 continue;
             }
 
@@ -535,22 +556,34 @@ public sealed class CachedCompilation
         {
             // Without /pdb: the compiler puts the pdb beside the assembly.
             var folder = role == "pdb" && commandLine.OutputPath("pdb") is null ? "out" : role;
+            if (role == "pdb" && commandLine.Language == CompilerLanguage.FSharp)
+            {
+                // fsc reserves room in the assembly for the pdb path before mapping it: a pdb path of another length would
+                // move what follows in the image. So the scratch pdb path is exactly as long as the build's (when the
+                // scratch folder's own path leaves room for that; verify then reports a difference in the headers).
+                folder = SameLengthFolder(scratch, path) ?? "pdb";
+                arguments.Add(commandLine.Switch("pdb", Quote(Path.Combine(scratch, folder, Path.GetFileName(path)))));
+            }
+
             var redirected = Path.Combine(scratch, folder, Path.GetFileName(path));
             Directory.CreateDirectory(Path.GetDirectoryName(redirected)!);
             outputs[role] = redirected;
             if (role is "out" or "pdb")
             {
-                var original = Path.GetDirectoryName(path)! + Path.DirectorySeparatorChar;
-                var mapped = commandLine.PathMap.Apply(original);
-                mappings.Add(Escape(Path.Combine(scratch, folder) + Path.DirectorySeparatorChar) + "=" + Escape(mapped));
+                mappings.Add(commandLine.PathMap.EntryFor(Path.Combine(scratch, folder), Path.GetDirectoryName(path)!));
             }
         }
 
-        arguments.Add("/pathmap:" + Quote(string.Join(",", mappings.Distinct(StringComparer.Ordinal))));
+        arguments.Add(commandLine.Switch("pathmap", Quote(string.Join(",", mappings.Distinct(StringComparer.Ordinal)))));
         return (arguments, outputs);
     }
 
-    private static string Escape(string pathMapPart) => pathMapPart.Replace(",", ",,", StringComparison.Ordinal).Replace("=", "==", StringComparison.Ordinal);
+    // A folder name under the scratch folder that makes the scratch copy of pdbPath exactly as long; null when it cannot.
+    private static string? SameLengthFolder(string scratch, string pdbPath)
+    {
+        var length = pdbPath.Length - scratch.Length - 2 - Path.GetFileName(pdbPath).Length;
+        return length < 1 ? null : new string('p', length);
+    }
 
     private static string Quote(string value) => value.Contains(' ', StringComparison.Ordinal) ? "\"" + value + "\"" : value;
 

@@ -16,8 +16,8 @@ public static partial class CompilerOutputParser
         RegexOptions.CultureInvariant)]
     private static partial Regex CanonicalLine();
 
-    // The compiler itself, where a file would be ("CSC : warning CS8032: ...", "vbc : error BC2001: ...").
-    private static readonly HashSet<string> ToolOrigins = new(StringComparer.OrdinalIgnoreCase) { "CSC", "VBC" };
+    // The compiler itself, where a file would be ("CSC : warning CS8032: ...", "vbc : error BC2001: ...", "FSC : error FS0078: ...").
+    private static readonly HashSet<string> ToolOrigins = new(StringComparer.OrdinalIgnoreCase) { "CSC", "VBC", "FSC" };
 
     /// <summary>The diagnostics in the compiler's output, in order, and every other non-blank line.</summary>
     public static (List<ToolDiagnostic> Diagnostics, List<string> Other) ParseAll(IReadOnlyList<string> lines)

@@ -1,4 +1,6 @@
 using ArtifactCache.Build.Compilation;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace ArtifactCache.Build.Tests.Compilation;
 
@@ -46,9 +48,9 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false)
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp)
     {
-        var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project);
+        var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project, language);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
         {
             RepositoryRoot = relocatable ? c.Root : null,
@@ -85,6 +87,53 @@ public sealed class CompilationKeyBuilderTests : IDisposable
 
         File.WriteAllBytes(b.Reference, [1, 2, 3, 5]);
         Assert.NotEqual(key.Value, Key(b, arguments: VbcArguments(b)).Value);
+    }
+
+    private static CompilationKey FSharpKey(Checkout c, string[] sources)
+    {
+        string[] arguments = ["-o:obj/Lib.dll", "-g", "--debug:portable", "--deterministic+", $"-r:{c.Reference}", $"--pathmap:{c.Root}{Path.DirectorySeparatorChar}=/_/", .. sources];
+        return Key(c, arguments: arguments, language: CompilerLanguage.FSharp);
+    }
+
+    [Fact]
+    public void An_fsc_key_holds_the_source_order_and_the_unmapped_pdb_paths_length_but_not_the_folder()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b", referenceFolder: "elsewhere");
+        var longer = CreateCheckout("abc");
+        foreach (var c in new[] { a, b, longer })
+        {
+            File.WriteAllText(Path.Combine(c.Project, "A.fsi"), "module A\nval x: int\n");
+        }
+
+        var key = FSharpKey(a, ["A.fsi", "A.cs"]);
+        Assert.Equal(key.Value, FSharpKey(b, ["A.fsi", "A.cs"]).Value);
+        Assert.Contains(key.Inputs, i => i.Name == "/_//src/Lib/A.fsi");
+        Assert.NotEqual(key.Value, FSharpKey(a, ["A.cs", "A.fsi"]).Value);
+
+        var elsewhere = FSharpKey(longer, ["A.fsi", "A.cs"]);
+        Assert.NotEqual(key.Value, elsewhere.Value);
+        Assert.Equal(["length of the unmapped pdb path"], KeyDiff.Compare(key.Inputs, elsewhere.Inputs).Select(c => c.Input));
+    }
+
+    [Fact]
+    public void An_fsharp_type_provider_reference_makes_the_compilation_not_cacheable()
+    {
+        var c = CreateCheckout("a");
+        Assert.DoesNotContain(FSharpKey(c, ["A.cs"]).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
+
+        var provider = CSharpCompilation.Create(
+            "Provider",
+            [CSharpSyntaxTree.ParseText("[assembly: Microsoft.FSharp.Core.CompilerServices.TypeProviderAssembly]\nnamespace Microsoft.FSharp.Core.CompilerServices { public sealed class TypeProviderAssemblyAttribute : System.Attribute { } }")],
+            [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)],
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var result = provider.Emit(c.Reference);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+
+        var input = Assert.Single(FSharpKey(c, ["A.cs"]).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
+        Assert.Contains("System.Runtime.dll is an F# type provider", input.Name, StringComparison.Ordinal);
+        // The same assembly referenced by a C# compilation is an ordinary reference.
+        Assert.DoesNotContain(Key(c).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
     }
 
     [Fact]

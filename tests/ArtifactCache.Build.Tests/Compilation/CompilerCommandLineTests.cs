@@ -179,4 +179,54 @@ public sealed class CompilerCommandLineTests
             : "/define:\"CONFIG=\\\"Debug\\\",DEBUG=-1,PATH=\\\"a/\\\"\"";
         Assert.Equal(expected, line.RawArguments.Last());
     }
+
+    [Fact]
+    public void Fsc_switches_are_read_by_their_long_names_and_sources_keep_their_order()
+    {
+        var core = Path.Combine(Project, "packages", "FSharp.Core.dll");
+        var line = CompilerCommandLine.Parse(
+            [
+                "-o:obj/Debug/net10.0/Lib.dll", "-g", "--debug:portable", "--define:DEBUG", "--doc:obj/Debug/net10.0/Lib.xml", $"-r:{core}",
+                "--resource:obj/Lib.Strings.resources,Lib.Strings.resources,private", "--pathmap:/repo/=/_/", "--deterministic+",
+                "--refout:obj/Debug/net10.0/refint/Lib.dll", "Api.fsi", "Api.fs", "Program.fs",
+            ],
+            Project,
+            CompilerLanguage.FSharp);
+
+        Assert.Null(line.UnsupportedReason);
+        Assert.Equal(Path.Combine(Project, "obj", "Debug", "net10.0", "Lib.dll"), line.OutputPath("out"));
+        Assert.Equal(Path.Combine(Project, "obj", "Debug", "net10.0", "refint", "Lib.dll"), line.OutputPath("refout"));
+        Assert.Equal(Path.Combine(Project, "obj", "Debug", "net10.0", "Lib.xml"), line.OutputPath("doc"));
+        Assert.True(line.WritesPdbFile);
+        Assert.False(line.ListsReads);
+        var reference = Assert.Single(line.Arguments, a => a.Switch == "reference");
+        Assert.Equal((ArgumentKind.LocationFreeInput, core), (reference.Kind, reference.Path));
+        Assert.Equal(",Lib.Strings.resources,private", Assert.Single(line.Arguments, a => a.Switch == "resource").Suffix);
+        Assert.Equal(ArgumentKind.Option, Assert.Single(line.Arguments, a => a.Switch == "define").Kind);
+        Assert.Equal(["Api.fsi", "Api.fs", "Program.fs"], line.Arguments.Where(a => a.Kind == ArgumentKind.Source).Select(a => Path.GetFileName(a.Path!)));
+        Assert.Equal("--pdb:x.pdb", line.Switch("pdb", "x.pdb"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--deterministic-" }, "Deterministic=false")]
+    [InlineData(new string[0], "Deterministic=false")]
+    [InlineData(new[] { "--deterministic+", "--compilertool:/tools/typeproviders" }, "type providers")]
+    [InlineData(new[] { "--deterministic+", "--sig:obj/Lib.fsi" }, "'sig'")]
+    public void An_fsc_compilation_that_is_not_deterministic_or_runs_design_time_code_is_not_cacheable(string[] switches, string reason)
+    {
+        var line = CompilerCommandLine.Parse(["-o:a.dll", .. switches, "a.fs"], Project, CompilerLanguage.FSharp);
+
+        Assert.Contains(reason, line.UnsupportedReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_fsc_dry_run_gets_back_the_refout_the_task_leaves_out_just_before_the_sources()
+    {
+        string[] reported = ["-o:obj/Lib.dll", "--deterministic+", "Api.fsi", "Api.fs"];
+
+        Assert.Equal(["-o:obj/Lib.dll", "--deterministic+", "--refout:obj/refint/Lib.dll", "Api.fsi", "Api.fs"], CompilerCommandLine.WithFSharpReferenceAssembly(reported, "obj/refint/Lib.dll"));
+        Assert.Equal(reported, CompilerCommandLine.WithFSharpReferenceAssembly(reported, null));
+        string[] withRefout = ["-o:obj/Lib.dll", "--refout:obj/other.dll", "Api.fs"];
+        Assert.Equal(withRefout, CompilerCommandLine.WithFSharpReferenceAssembly(withRefout, "obj/refint/Lib.dll"));
+    }
 }
