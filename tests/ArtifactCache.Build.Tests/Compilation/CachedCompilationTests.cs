@@ -57,9 +57,15 @@ public sealed class CachedCompilationTests : IDisposable
         "/out:obj/Lib.dll", "/refout:obj/refint/Lib.dll", "/doc:obj/Lib.xml", $"/pathmap:{_root}{Path.DirectorySeparatorChar}=/_/", "A.cs", .. extra,
     ];
 
-    private CompilationRequest Request(IEnumerable<string>? arguments = null) => new()
+    private string[] FSharpArguments() =>
+    [
+        "-o:obj/Lib.dll", "-g", "--debug:portable", "--deterministic+", $"-r:{_reference}", "--refout:obj/refint/Lib.dll", "--doc:obj/Lib.xml",
+        $"--pathmap:{_root}{Path.DirectorySeparatorChar}=/_/", "A.cs",
+    ];
+
+    private CompilationRequest Request(IEnumerable<string>? arguments = null, CompilerLanguage language = CompilerLanguage.CSharp) => new()
     {
-        CommandLine = CompilerCommandLine.Parse(arguments ?? Arguments(), _project),
+        CommandLine = CompilerCommandLine.Parse(arguments ?? Arguments(), _project, language),
         KeyContext = new KeyContext { RepositoryRoot = _root, IntermediateDirectory = "obj", CompilerFiles = [_compilerFile], CompilerRuntime = "test runtime" },
         Invocation = new CompilerInvocation { CompilerPath = _compilerFile, WorkingDirectory = _project },
         ProjectName = "Lib.csproj",
@@ -494,5 +500,38 @@ public sealed class CachedCompilationTests : IDisposable
         static bool Redirected(string a) => a.StartsWith("/out:", StringComparison.Ordinal) || a.StartsWith("/refout:", StringComparison.Ordinal) || a.StartsWith("/doc:", StringComparison.Ordinal);
         Assert.Equal(Request().CommandLine.RawArguments.Where(a => !Redirected(a)), arguments.SkipLast(2).Where(a => !Redirected(a)));
         Assert.False(Directory.Exists(scratch));
+    }
+
+    [Fact]
+    public void An_fsharp_miss_is_stored_without_a_read_list_and_the_next_run_hits()
+    {
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+
+        var miss = Run(request);
+        Assert.True(miss.Stored, miss.Reason);
+        Assert.Equal(4, miss.Files);
+        Assert.DoesNotContain(_compiler.Calls[0], a => a.Contains("touchedfiles", StringComparison.Ordinal));
+
+        DeleteOutputs();
+        AssertHit(Run(request));
+        Assert.All(AllOutputs, p => Assert.True(File.Exists(p)));
+    }
+
+    [Fact]
+    public void The_fsharp_verify_compile_speaks_fsc_and_writes_a_pdb_path_exactly_as_long_as_the_builds()
+    {
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+        Run(request);
+        var hit = Run(request, verify: 1);
+
+        Assert.True(hit.Verified);
+        var arguments = _compiler.Calls[1];
+        Assert.DoesNotContain(arguments, a => a.StartsWith('/'));
+        Assert.Single(arguments, a => a.StartsWith("--out:", StringComparison.Ordinal));
+        var pdb = arguments.Single(a => a.StartsWith("--pdb:", StringComparison.Ordinal))["--pdb:".Length..];
+        Assert.Equal(Pdb.Length, pdb.Length);
+        Assert.StartsWith(Path.GetTempPath(), pdb, StringComparison.Ordinal);
+        Assert.StartsWith("--pathmap:", arguments[^1], StringComparison.Ordinal);
+        Assert.Contains($"{Path.GetDirectoryName(pdb)}{Path.DirectorySeparatorChar}=/_//src/Lib/obj", arguments[^1], StringComparison.Ordinal);
     }
 }
