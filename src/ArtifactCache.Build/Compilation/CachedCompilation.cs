@@ -216,11 +216,11 @@ public sealed class CachedCompilation
         var changed = pointer.Zip(current).FirstOrDefault(p => p.First.Hash != p.Second.Hash).First?.Name;
         if (WithReads(key, current) is not { } full)
         {
-            return (null, $"{changed} (a file the compiler read by itself)");
+            return (null, Declined(changed));
         }
 
         var (outputs, _, _) = TryRestoreEntry(full.Value, key, request, stopwatch, cancellationToken);
-        return outputs is not null ? (outputs, null) : (null, changed is null ? null : $"{changed} (a file the compiler read by itself)");
+        return outputs is not null ? (outputs, null) : (null, changed is null ? null : Declined(changed));
     }
 
     /// <summary>The key of the outputs of a compilation that read <paramref name="reads"/> as well; null when one is missing.</summary>
@@ -230,7 +230,22 @@ public sealed class CachedCompilation
             : CompilationKey.FromInputs([.. key.Inputs, .. reads.Select(r => new KeyInput("read by the compiler: " + r.Name, r.Hash))]);
 
     private IReadOnlyList<ArtifactInput> CurrentReads(IReadOnlyList<ArtifactInput> reads, string? root) =>
-        reads.Select(r => r with { Hash = ReadPath(r.Name, root) is { } path ? _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile : CompilationKeyBuilder.MissingFile }).ToList();
+        reads.Select(r => r with { Hash = ReadHash(r.Name, root) ?? CompilationKeyBuilder.MissingFile }).ToList();
+
+    private static string Declined(string? read) =>
+        read == CheckoutFolderRead ? "the checkout folder, which fsc wrote into the assembly" : $"{read} (a file the compiler read by itself)";
+
+    // What a recorded read is in this checkout: the content of the file, or for the checkout folder, its path.
+    private string? ReadHash(string name, string? root) =>
+        name == CheckoutFolderRead ? (root is null ? null : FileHasher.HashText(Path.GetFullPath(root).TrimEnd('/', '\\')))
+        : ReadPath(name, root) is { } path ? _keyBuilder.Hasher.Hash(path) : null;
+
+    /// <summary>
+    /// fsc writes some absolute source paths into IL that <c>--pathmap</c> does not map (measured with F# 10: an
+    /// incomplete match's <c>MatchFailureException</c> names its file): outputs that hold the checkout folder are stored
+    /// as if the compiler had read it, under a key that adds the folder, so only that checkout hits them.
+    /// </summary>
+    internal const string CheckoutFolderRead = "{checkout folder}";
 
     private (CompilationOutcome? Hit, IReadOnlyList<ArtifactInput>? Pointer, string? Declined) TryRestoreEntry(string entryKey, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
@@ -280,7 +295,7 @@ public sealed class CachedCompilation
 
             if (result.Declined)
             {
-                return (null, null, $"{changedRead} (a file the compiler read by itself)");
+                return (null, null, Declined(changedRead));
             }
 
             if (!result.Success || result.Metadata is null)
@@ -316,7 +331,7 @@ public sealed class CachedCompilation
     {
         foreach (var read in reads)
         {
-            if (ReadPath(read.Name, root) is not { } path || _keyBuilder.Hasher.Hash(path) != read.Hash)
+            if (ReadHash(read.Name, root) != read.Hash)
             {
                 return read.Name;
             }
@@ -425,6 +440,7 @@ public sealed class CachedCompilation
         if (touched is null)
         {
             // fsc lists nothing it read: the key covers the command line only (the README's limits say what that leaves out).
+            reads = HoldsCheckoutFolder(request) is { } folder ? [new ArtifactInput(CheckoutFolderRead, FileHasher.HashText(folder))] : [];
             return null;
         }
 
@@ -447,6 +463,31 @@ public sealed class CachedCompilation
         }
 
         reads = hashed;
+        return null;
+    }
+
+    // The checkout folder when an assembly this compile wrote spells it out (UTF-16 in IL strings, UTF-8 elsewhere).
+    private static string? HoldsCheckoutFolder(CompilationRequest request)
+    {
+        if (request.KeyContext.RepositoryRoot is not { } root)
+        {
+            return null;
+        }
+
+        var folder = Path.GetFullPath(root).TrimEnd('/', '\\');
+        var spellings = new[] { System.Text.Encoding.Unicode.GetBytes(folder), System.Text.Encoding.UTF8.GetBytes(folder) };
+        foreach (var role in new[] { "out", "refout" })
+        {
+            if (request.CommandLine.OutputPath(role) is { } path && File.Exists(path))
+            {
+                var bytes = File.ReadAllBytes(path);
+                if (spellings.Any(s => bytes.AsSpan().IndexOf(s) >= 0))
+                {
+                    return folder;
+                }
+            }
+        }
+
         return null;
     }
 

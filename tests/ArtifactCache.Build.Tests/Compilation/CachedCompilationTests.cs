@@ -534,4 +534,34 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.StartsWith("--pathmap:", arguments[^1], StringComparison.Ordinal);
         Assert.Contains($"{Path.GetDirectoryName(pdb)}{Path.DirectorySeparatorChar}=/_//src/Lib/obj", arguments[^1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_fsharp_assembly_that_holds_its_checkout_folder_is_a_hit_in_that_checkout_only_and_a_miss_elsewhere_says_why()
+    {
+        // As fsc writes an incomplete match's source file, unmapped, into the assembly.
+        _compiler.Version = "MatchFailureException " + Path.Combine(_project, "A.fs");
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+
+        Assert.True(Run(request).Stored);
+        var pointer = StoredMetadata(request);
+        Assert.Empty(pointer.Outputs);
+        Assert.Equal(CachedCompilation.CheckoutFolderRead, Assert.Single(pointer.Reads!).Name);
+        DeleteOutputs();
+        AssertHit(Run(request));
+
+        // The same files in another folder of the same length: the same key, but not the same assembly.
+        var other = Path.Combine(_scratch.FullName, "rep2");
+        Directory.CreateDirectory(Path.Combine(other, "src", "Lib", "obj"));
+        File.Copy(Path.Combine(_project, "A.cs"), Path.Combine(other, "src", "Lib", "A.cs"));
+        var elsewhere = request with
+        {
+            CommandLine = CompilerCommandLine.Parse(FSharpArguments().Select(a => a.Replace(_root, other, StringComparison.Ordinal)), Path.Combine(other, "src", "Lib"), CompilerLanguage.FSharp),
+            KeyContext = request.KeyContext with { RepositoryRoot = other },
+            Invocation = request.Invocation with { WorkingDirectory = Path.Combine(other, "src", "Lib") },
+        };
+        Assert.Equal(KeyOf(request), KeyOf(elsewhere));
+        var miss = Run(elsewhere);
+        Assert.Equal("miss", miss.Result);
+        Assert.Equal("the checkout folder, which fsc wrote into the assembly", Assert.Single(miss.Changes!).Input);
+    }
 }
