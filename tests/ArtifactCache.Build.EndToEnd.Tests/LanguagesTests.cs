@@ -119,12 +119,14 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
     }
 
     [Fact]
-    public void A_body_edit_in_each_library_misses_exactly_those_libraries_and_warnings_as_errors_fail_the_fsharp_build()
+    public void A_committed_body_edit_in_each_library_misses_exactly_those_libraries_and_warnings_as_errors_fail_the_fsharp_build()
     {
         var clone = _repository.Clone("repo-c");
         File.WriteAllText(Path.Combine(clone, "VbLib", "Warn.vb"), File.ReadAllText(Path.Combine(clone, "VbLib", "Warn.vb")).Replace("x * 2", "x + x", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(clone, "FsLib", "Library.fs"), File.ReadAllText(Path.Combine(clone, "FsLib", "Library.fs")).Replace("\"Hello \" + name", "\"Hello \" + name + \"!\"", StringComparison.Ordinal));
 
+        // Committed: every project's generated AssemblyInfo and Source Link map now carry another commit, which a key leaves out.
+        Workspace.Git(clone, "commit", "-q", "-am", "body edits");
         var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
 
         Assert.True(run.Succeeded, run.ToString());
