@@ -80,10 +80,10 @@ public sealed class ProcessCompiler : ICompiler
 
 
 /// <summary>
-/// One C#, Visual Basic or F# compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
-/// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build. Nothing is
-/// stored that the key may not fully describe: a compile whose inputs changed while it ran, one whose generators or
-/// analyzers failed, one that read a file it cannot name.
+/// One C#, Visual Basic or F# compilation through the cache: key, look up, restore on a hit; on a miss compile with
+/// exactly CoreCompile's arguments and store the outputs. Any cache fault is a warning and a normal compile, never a
+/// failed build. Nothing is stored that the key may not fully describe: a compile whose inputs changed while it ran, one
+/// whose generators or analyzers failed, one that read a file it cannot name.
 /// </summary>
 public sealed class CachedCompilation
 {
@@ -512,6 +512,7 @@ public sealed class CachedCompilation
             {
                 arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
             }
+
             var compileStart = DateTime.UtcNow;
             var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
             var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
