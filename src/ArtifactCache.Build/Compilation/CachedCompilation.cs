@@ -233,7 +233,7 @@ public sealed class CachedCompilation
         reads.Select(r => r with { Hash = ReadHash(r.Name, root) ?? CompilationKeyBuilder.MissingFile }).ToList();
 
     private static string Declined(string? read) =>
-        read == CheckoutFolderRead ? "the checkout folder, which fsc wrote into the assembly" : $"{read} (a file the compiler read by itself)";
+        read == CheckoutFolderRead ? "the checkout folder, which fsc wrote into the outputs" : $"{read} (a file the compiler read by itself)";
 
     // What a recorded read is in this checkout: the content of the file, or for the checkout folder, its path.
     private string? ReadHash(string name, string? root) =>
@@ -466,7 +466,7 @@ public sealed class CachedCompilation
         return null;
     }
 
-    // The checkout folder when an assembly this compile wrote spells it out (UTF-16 in IL strings, UTF-8 elsewhere).
+    // The checkout folder when an output this compile wrote spells it out (UTF-16 in IL strings, UTF-8 elsewhere).
     private static string? HoldsCheckoutFolder(CompilationRequest request)
     {
         if (request.KeyContext.RepositoryRoot is not { } root)
@@ -476,9 +476,9 @@ public sealed class CachedCompilation
 
         var folder = Path.GetFullPath(root).TrimEnd('/', '\\');
         var spellings = new[] { System.Text.Encoding.Unicode.GetBytes(folder), System.Text.Encoding.UTF8.GetBytes(folder) };
-        foreach (var role in new[] { "out", "refout" })
+        foreach (var path in OutputDestinations(request.CommandLine).Values)
         {
-            if (request.CommandLine.OutputPath(role) is { } path && File.Exists(path))
+            if (File.Exists(path))
             {
                 var bytes = File.ReadAllBytes(path);
                 if (spellings.Any(s => bytes.AsSpan().IndexOf(s) >= 0))

@@ -562,6 +562,6 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.Equal(KeyOf(request), KeyOf(elsewhere));
         var miss = Run(elsewhere);
         Assert.Equal("miss", miss.Result);
-        Assert.Equal("the checkout folder, which fsc wrote into the assembly", Assert.Single(miss.Changes!).Input);
+        Assert.Equal("the checkout folder, which fsc wrote into the outputs", Assert.Single(miss.Changes!).Input);
     }
 }
