@@ -12,7 +12,11 @@ internal static class AssemblyAttributes
     /// True when the attribute's type is <c>System.Reflection.&lt;name&gt;</c>: its constructor is a MemberReference to the
     /// BCL's type, or a MethodDefinition when the assembly defines a top-level type of that name itself.
     /// </summary>
-    public static bool IsReflectionAttribute(MetadataReader reader, CustomAttribute attribute, string name)
+    public static bool IsReflectionAttribute(MetadataReader reader, CustomAttribute attribute, string name) =>
+        IsAttribute(reader, attribute, ReflectionNamespace, name);
+
+    /// <summary>True when the attribute's type is <c>&lt;typeNamespace&gt;.&lt;name&gt;</c> (see <see cref="IsReflectionAttribute"/>).</summary>
+    public static bool IsAttribute(MetadataReader reader, CustomAttribute attribute, string expectedNamespace, string name)
     {
         StringHandle typeName;
         StringHandle typeNamespace;
@@ -41,31 +45,25 @@ internal static class AssemblyAttributes
                 return false;
         }
 
-        return reader.StringComparer.Equals(typeName, name) && reader.StringComparer.Equals(typeNamespace, ReflectionNamespace);
+        return reader.StringComparer.Equals(typeName, name) && reader.StringComparer.Equals(typeNamespace, expectedNamespace);
     }
+
+    /// <summary>
+    /// True when the assembly declares itself an F# type provider (<c>[&lt;assembly: TypeProviderAssembly&gt;]</c>, on the
+    /// runtime assembly a package's users reference, naming the design-time one fsc then loads); false for any other file.
+    /// </summary>
+    public static bool IsTypeProvider(string path) =>
+        ReadAssembly(path, false, reader => reader.GetAssemblyDefinition().GetCustomAttributes()
+            .Any(h => IsAttribute(reader, reader.GetCustomAttribute(h), "Microsoft.FSharp.Core.CompilerServices", "TypeProviderAssemblyAttribute")));
 
     /// <summary>
     /// The assembly's informational and file versions, as "name=value" lines, with the SDK's "+&lt;commit&gt;" suffix
     /// (40 or 64 lowercase hex digits at the end of the informational version) replaced when <paramref name="withoutCommit"/>;
     /// null when the file is not an assembly. What a reference's version stamps are, for a key input of their own.
     /// </summary>
-    public static string? VersionValues(string path, bool withoutCommit)
-    {
-        try
+    public static string? VersionValues(string path, bool withoutCommit) =>
+        ReadAssembly<string?>(path, null, reader =>
         {
-            using var stream = File.OpenRead(path);
-            using var pe = new PEReader(stream);
-            if (!pe.HasMetadata)
-            {
-                return null;
-            }
-
-            var reader = pe.GetMetadataReader();
-            if (!reader.IsAssembly)
-            {
-                return null;
-            }
-
             var values = new List<string>();
             foreach (var handle in reader.GetAssemblyDefinition().GetCustomAttributes())
             {
@@ -82,10 +80,26 @@ internal static class AssemblyAttributes
             }
 
             return string.Join("\n", values);
+        });
+
+    // What read gives from an assembly's metadata; notAnAssembly for any other file, or one that cannot be read.
+    private static T ReadAssembly<T>(string path, T notAnAssembly, Func<MetadataReader, T> read)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata)
+            {
+                return notAnAssembly;
+            }
+
+            var reader = pe.GetMetadataReader();
+            return reader.IsAssembly ? read(reader) : notAnAssembly;
         }
         catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
-            return null;
+            return notAnAssembly;
         }
     }
 

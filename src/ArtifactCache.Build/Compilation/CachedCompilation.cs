@@ -80,10 +80,10 @@ public sealed class ProcessCompiler : ICompiler
 
 
 /// <summary>
-/// One C# compilation through the cache: key, look up, restore on a hit; on a miss compile with exactly CoreCompile's
-/// arguments and store the outputs. Any cache fault is a warning and a normal compile, never a failed build. Nothing is
-/// stored that the key may not fully describe: a compile whose inputs changed while it ran, one whose generators or
-/// analyzers failed, one that read a file it cannot name.
+/// One C#, Visual Basic or F# compilation through the cache: key, look up, restore on a hit; on a miss compile with
+/// exactly CoreCompile's arguments and store the outputs. Any cache fault is a warning and a normal compile, never a
+/// failed build. Nothing is stored that the key may not fully describe: a compile whose inputs changed while it ran, one
+/// whose generators or analyzers failed, one that read a file it cannot name.
 /// </summary>
 public sealed class CachedCompilation
 {
@@ -101,6 +101,11 @@ public sealed class CachedCompilation
         "CS8784", // a generator failed to initialize
         "CS8785", // a generator failed to generate source
         "CS9057", // an analyzer needs a newer compiler and was skipped
+        "BC42376", // Visual Basic: an analyzer or generator could not be created
+        "BC42378", // Visual Basic: an analyzer assembly could not be loaded
+        "BC42501", // Visual Basic: a generator failed to initialize
+        "BC42502", // Visual Basic: a generator failed to generate source
+        "BC42506", // Visual Basic: an analyzer needs a newer compiler and was skipped
         "AD0001", // an analyzer threw
     };
 
@@ -162,6 +167,11 @@ public sealed class CachedCompilation
             return Compile(request, null, $"not cacheable: the input {missing.Name} does not exist", stopwatch, cancellationToken);
         }
 
+        if (key.Inputs.FirstOrDefault(i => i.Hash == CompilationKeyBuilder.NotCacheable) is { } uncacheable)
+        {
+            return Compile(request, null, "not cacheable: " + uncacheable.Name, stopwatch, cancellationToken);
+        }
+
         var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
         if (request.HistoryIdentity is not null)
         {
@@ -207,11 +217,11 @@ public sealed class CachedCompilation
         var changed = pointer.Zip(current).FirstOrDefault(p => p.First.Hash != p.Second.Hash).First?.Name;
         if (WithReads(key, current) is not { } full)
         {
-            return (null, $"{changed} (a file the compiler read by itself)");
+            return (null, Declined(changed));
         }
 
         var (outputs, _, _) = TryRestoreEntry(full.Value, key, request, stopwatch, cancellationToken);
-        return outputs is not null ? (outputs, null) : (null, changed is null ? null : $"{changed} (a file the compiler read by itself)");
+        return outputs is not null ? (outputs, null) : (null, changed is null ? null : Declined(changed));
     }
 
     /// <summary>The key of the outputs of a compilation that read <paramref name="reads"/> as well; null when one is missing.</summary>
@@ -221,7 +231,22 @@ public sealed class CachedCompilation
             : CompilationKey.FromInputs([.. key.Inputs, .. reads.Select(r => new KeyInput("read by the compiler: " + r.Name, r.Hash))]);
 
     private IReadOnlyList<ArtifactInput> CurrentReads(IReadOnlyList<ArtifactInput> reads, string? root) =>
-        reads.Select(r => r with { Hash = ReadPath(r.Name, root) is { } path ? _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile : CompilationKeyBuilder.MissingFile }).ToList();
+        reads.Select(r => r with { Hash = ReadHash(r.Name, root) ?? CompilationKeyBuilder.MissingFile }).ToList();
+
+    private static string Declined(string? read) =>
+        read == CheckoutFolderRead ? "the checkout folder, which fsc wrote into the outputs" : $"{read} (a file the compiler read by itself)";
+
+    // What a recorded read is in this checkout: the content of the file, or for the checkout folder, its path.
+    private string? ReadHash(string name, string? root) =>
+        name == CheckoutFolderRead ? (root is null ? null : FileHasher.HashText(Path.GetFullPath(root).TrimEnd('/', '\\')))
+        : ReadPath(name, root) is { } path ? _keyBuilder.Hasher.Hash(path) : null;
+
+    /// <summary>
+    /// fsc writes some absolute source paths into IL that <c>--pathmap</c> does not map (measured with F# 10: an
+    /// incomplete match's <c>MatchFailureException</c> names its file): outputs that hold the checkout folder are stored
+    /// as if the compiler had read it, under a key that adds the folder, so only that checkout hits them.
+    /// </summary>
+    internal const string CheckoutFolderRead = "{checkout folder}";
 
     private (CompilationOutcome? Hit, IReadOnlyList<ArtifactInput>? Pointer, string? Declined) TryRestoreEntry(string entryKey, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
@@ -272,7 +297,7 @@ public sealed class CachedCompilation
 
             if (result.Declined)
             {
-                return (null, null, $"{changedRead} (a file the compiler read by itself)");
+                return (null, null, Declined(changedRead));
             }
 
             if (!result.Success || result.Metadata is null)
@@ -308,7 +333,7 @@ public sealed class CachedCompilation
     {
         foreach (var read in reads)
         {
-            if (ReadPath(read.Name, root) is not { } path || _keyBuilder.Hasher.Hash(path) != read.Hash)
+            if (ReadHash(read.Name, root) != read.Hash)
             {
                 return read.Name;
             }
@@ -347,8 +372,8 @@ public sealed class CachedCompilation
     {
         var compileStart = DateTime.UtcNow;
         var arguments = request.CommandLine.RawArguments.ToList();
-        // The compiler lists every file it reads: the check that the key named them all.
-        var touched = key is null ? null : Path.Combine(Path.GetTempPath(), "artifactcache-touched-" + Guid.NewGuid().ToString("N"));
+        // The compiler lists every file it reads: the check that the key named them all (csc and vbc; fsc cannot).
+        var touched = key is null || !request.CommandLine.ListsReads ? null : Path.Combine(Path.GetTempPath(), "artifactcache-touched-" + Guid.NewGuid().ToString("N"));
         if (touched is not null)
         {
             arguments.Add("/touchedfiles:" + touched);
@@ -374,7 +399,7 @@ public sealed class CachedCompilation
                 return outcome with { Reason = "the compiler wrote no assembly" };
             }
 
-            if (NotStorableReason(key, request, compiled, touched!, compileStart, out var reads) is { } notStorable)
+            if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is { } notStorable)
             {
                 return outcome with { Reason = "not stored: " + notStorable, Files = outputs.Count, Duration = stopwatch.Elapsed };
             }
@@ -398,7 +423,7 @@ public sealed class CachedCompilation
     }
 
     // Why outputs that compiled fine must still not be stored under this key; null when they may be.
-    private string? NotStorableReason(CompilationKey key, CompilationRequest request, CompilerResult compiled, string touched, DateTime compileStartUtc, out IReadOnlyList<ArtifactInput> reads)
+    private string? NotStorableReason(CompilationKey key, CompilationRequest request, CompilerResult compiled, string? touched, DateTime compileStartUtc, out IReadOnlyList<ArtifactInput> reads)
     {
         reads = [];
         if (compiled.Diagnostics.FirstOrDefault(d => d.Code is not null && DegradedCodes.Contains(d.Code)) is { } degraded)
@@ -412,6 +437,13 @@ public sealed class CachedCompilation
         {
             var changed = KeyDiff.Compare(key.Inputs, after.Inputs).FirstOrDefault();
             return $"an input changed while it compiled ({changed?.Input ?? "unknown"})";
+        }
+
+        if (touched is null)
+        {
+            // fsc lists nothing it read: the key covers the command line only (the README's limits say what that leaves out).
+            reads = HoldsCheckoutFolder(request) is { } folder ? [new ArtifactInput(CheckoutFolderRead, FileHasher.HashText(folder))] : [];
+            return null;
         }
 
         var covered = request.CommandLine.Arguments.Where(a => a.Path is not null).Select(a => a.Path!).Concat(request.KeyContext.CompilerFiles);
@@ -436,6 +468,31 @@ public sealed class CachedCompilation
         return null;
     }
 
+    // The checkout folder when an output this compile wrote spells it out (UTF-16 in IL strings, UTF-8 elsewhere).
+    private static string? HoldsCheckoutFolder(CompilationRequest request)
+    {
+        if (request.KeyContext.RepositoryRoot is not { } root)
+        {
+            return null;
+        }
+
+        var folder = Path.GetFullPath(root).TrimEnd('/', '\\');
+        var spellings = new[] { System.Text.Encoding.Unicode.GetBytes(folder), System.Text.Encoding.UTF8.GetBytes(folder) };
+        foreach (var path in OutputDestinations(request.CommandLine).Values)
+        {
+            if (File.Exists(path))
+            {
+                var bytes = File.ReadAllBytes(path);
+                if (spellings.Any(s => bytes.AsSpan().IndexOf(s) >= 0))
+                {
+                    return folder;
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static string ReadName(string path, string? root) =>
         CompilationKeyBuilder.RelativeName(path, root is null ? null : root.TrimEnd('/', '\\') + Path.DirectorySeparatorChar);
 
@@ -446,13 +503,18 @@ public sealed class CachedCompilation
     /// </summary>
     private CompilationOutcome Verify(CompilationOutcome hit, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
-        var scratch = Path.Combine(Path.GetTempPath(), "artifactcache-verify-" + Guid.NewGuid().ToString("N"));
+        // Short, so that an F# pdb path as long as the build's fits under it (see VerifyArguments).
+        var scratch = Path.Combine(Path.GetTempPath(), "acb-verify-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             var (arguments, local) = VerifyArguments(request.CommandLine, scratch);
             // As on a miss, the compiler lists what it read, so a replacement entry is checked like any other.
-            var touched = Path.Combine(scratch, "touched");
-            arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            var touched = request.CommandLine.ListsReads ? Path.Combine(scratch, "touched") : null;
+            if (touched is not null)
+            {
+                arguments.Insert(arguments.Count - 1, "/touchedfiles:" + Quote(touched));
+            }
+
             var compileStart = DateTime.UtcNow;
             var compiled = _compiler.Run(request.Invocation, arguments, cancellationToken);
             var restored = OutputDestinations(request.CommandLine).Where(d => File.Exists(d.Value)).ToDictionary(d => d.Key, d => d.Value);
@@ -520,8 +582,14 @@ public sealed class CachedCompilation
         {
             if (argument.Kind == ArgumentKind.Output && argument.Path is { } path)
             {
+                if (argument.Switch == "pdb" && commandLine.Language == CompilerLanguage.FSharp)
+                {
+                    // Given again below, as long as this one.
+                    continue;
+                }
+
                 var redirected = Path.Combine(scratch, argument.Switch!, Path.GetFileName(path));
-                arguments.Add($"/{argument.Switch}:{Quote(redirected)}");
+                arguments.Add(commandLine.Switch(argument.Switch!, Quote(redirected)));
                 continue;
             }
 
@@ -532,22 +600,34 @@ public sealed class CachedCompilation
         {
             // Without /pdb: the compiler puts the pdb beside the assembly.
             var folder = role == "pdb" && commandLine.OutputPath("pdb") is null ? "out" : role;
+            if (role == "pdb" && commandLine.Language == CompilerLanguage.FSharp)
+            {
+                // fsc reserves room in the assembly for the pdb path before mapping it: a pdb path of another length would
+                // move what follows in the image. So the scratch pdb path is exactly as long as the build's (when the
+                // scratch folder's own path leaves room for that; verify then reports a difference in the headers).
+                folder = SameLengthFolder(scratch, path) ?? "pdb";
+                arguments.Add(commandLine.Switch("pdb", Quote(Path.Combine(scratch, folder, Path.GetFileName(path)))));
+            }
+
             var redirected = Path.Combine(scratch, folder, Path.GetFileName(path));
             Directory.CreateDirectory(Path.GetDirectoryName(redirected)!);
             outputs[role] = redirected;
             if (role is "out" or "pdb")
             {
-                var original = Path.GetDirectoryName(path)! + Path.DirectorySeparatorChar;
-                var mapped = commandLine.PathMap.Apply(original);
-                mappings.Add(Escape(Path.Combine(scratch, folder) + Path.DirectorySeparatorChar) + "=" + Escape(mapped));
+                mappings.Add(commandLine.PathMap.EntryFor(Path.Combine(scratch, folder), Path.GetDirectoryName(path)!));
             }
         }
 
-        arguments.Add("/pathmap:" + Quote(string.Join(",", mappings.Distinct(StringComparer.Ordinal))));
+        arguments.Add(commandLine.Switch("pathmap", Quote(string.Join(",", mappings.Distinct(StringComparer.Ordinal)))));
         return (arguments, outputs);
     }
 
-    private static string Escape(string pathMapPart) => pathMapPart.Replace(",", ",,", StringComparison.Ordinal).Replace("=", "==", StringComparison.Ordinal);
+    // A folder name under the scratch folder that makes the scratch copy of pdbPath exactly as long; null when it cannot.
+    private static string? SameLengthFolder(string scratch, string pdbPath)
+    {
+        var length = pdbPath.Length - scratch.Length - 2 - Path.GetFileName(pdbPath).Length;
+        return length < 1 ? null : new string('p', length);
+    }
 
     private static string Quote(string value) => value.Contains(' ', StringComparison.Ordinal) ? "\"" + value + "\"" : value;
 

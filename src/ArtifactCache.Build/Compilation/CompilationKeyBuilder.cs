@@ -5,7 +5,7 @@ using System.Text;
 namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
-/// Builds the key of one C# compilation from its complete command line: every switch's text, and the content of every
+/// Builds the key of one C#, Visual Basic or F# compilation from its complete command line: every switch's text, and the content of every
 /// file the command line names, hashed in parallel.
 /// <para>
 /// The rule: normalise only what the compiler itself maps, and nothing that reaches the outputs verbatim. Source text
@@ -28,6 +28,9 @@ public sealed class CompilationKeyBuilder
 
     /// <summary>The hash given to a named file that does not exist; such a key must never be used.</summary>
     public const string MissingFile = "missing";
+
+    /// <summary>The hash of an input that makes the compilation uncacheable (an F# type provider); such a key must never be used.</summary>
+    public const string NotCacheable = "not cacheable";
 
     private static readonly StringComparison PathComparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
@@ -90,7 +93,7 @@ public sealed class CompilationKeyBuilder
                     // The map reaches the outputs only through the paths it rewrites, and each of those is keyed as mapped
                     // (sources, embedded files, the pdb path, the folder generated sources are named after). So a prefix
                     // outside the repository (the NuGet folder the SDK maps to /_1/) need not be spelled out.
-                    inputs.Add(new KeyInput("/pathmap:" + string.Join(",", PathMap.Parse([CompilerCommandLine.Unquote(argument.Text[(argument.Text.IndexOf(':', StringComparison.Ordinal) + 1)..])]).Entries.Select(e => (root is not null && IsUnder(e.Key, root) ? RelativeName(e.Key, root) : "{elsewhere}") + "=" + e.Value)), ""));
+                    inputs.Add(new KeyInput("/pathmap:" + string.Join(",", commandLine.PathMapOf([argument]).Entries.Select(e => (root is not null && IsUnder(e.Key, root) ? RelativeName(e.Key, root) : "{elsewhere}") + "=" + e.Value)), ""));
                     break;
                 case ArgumentKind.Option:
                     inputs.Add(new KeyInput(argument.Text, ""));
@@ -116,6 +119,13 @@ public sealed class CompilationKeyBuilder
         if (commandLine.PdbPath is { } pdb)
         {
             inputs.Add(new KeyInput("pdb path in the assembly", MappedName(pdb, pathMap)));
+        }
+
+        // fsc reserves room in the assembly for the pdb path before it maps it (measured with F# 10: a longer unmapped path
+        // moves the debug directory's data), so the assembly depends on that path's length, and only on that.
+        if (commandLine.Language == CompilerLanguage.FSharp && commandLine.PdbPath is { } unmappedPdb)
+        {
+            inputs.Add(new KeyInput("length of the unmapped pdb path", unmappedPdb.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         if (commandLine.OutputPath("out") is { } output)
@@ -154,6 +164,14 @@ public sealed class CompilationKeyBuilder
         }
 
         var roles = commandLine.Arguments.Where(a => a.Path is not null && string.Equals(a.Path, path, PathComparison)).Select(a => a.Switch).ToList();
+
+        // An F# type provider runs code inside the compiler that may read any file (a JSON sample, a database schema):
+        // nothing lists those reads, so no key can cover them.
+        if (commandLine.Language == CompilerLanguage.FSharp && roles.Contains("reference") &&
+            _hasher.Hash(path, "type-provider", p => AssemblyAttributes.IsTypeProvider(p) ? "yes" : "no") == "yes")
+        {
+            extraInputs.Add((path, new KeyInput($"the reference {Path.GetFileName(path)} is an F# type provider, whose file reads the cache cannot see", NotCacheable)));
+        }
 
         // A reference built in this repository carries stamps of the commit it was built at; its dependents must not
         // care. Its version stamps are an input of their own (a miss they cause says so), left out when volatile.

@@ -32,8 +32,9 @@ public enum ArgumentKind
 public sealed record CompilerArgument(string Text, ArgumentKind Kind, string? Switch, string? Path, string Prefix = "", string Suffix = "");
 
 /// <summary>
-/// The compiler's complete command line, as CoreCompile's dry run gives it in <c>@(CscCommandLineArgs)</c>, split into
-/// the parts the key treats differently. Paths are resolved against the project folder, the compiler's working directory.
+/// The compiler's complete command line, as CoreCompile's dry run gives it in <c>@(CscCommandLineArgs)</c> or
+/// <c>@(VbcCommandLineArgs)</c> (csc and vbc share Roslyn's switch syntax), split into the parts the key treats
+/// differently. Paths are resolved against the project folder, the compiler's working directory.
 /// </summary>
 public sealed class CompilerCommandLine
 {
@@ -58,9 +59,13 @@ public sealed class CompilerCommandLine
         ["ruleset"] = ArgumentKind.Input,
         ["sourcelink"] = ArgumentKind.Input,
         ["win32res"] = ArgumentKind.Input,
+        ["win32resource"] = ArgumentKind.Input,
         ["win32icon"] = ArgumentKind.Input,
         ["win32manifest"] = ArgumentKind.Input,
         ["appconfig"] = ArgumentKind.Input,
+        // vbc: the Microsoft.VisualBasic runtime to compile against, a reference by another name (/vbruntime+, -, *
+        // carry no file and are options).
+        ["vbruntime"] = ArgumentKind.LocationFreeInput,
         ["out"] = ArgumentKind.Output,
         ["refout"] = ArgumentKind.Output,
         ["doc"] = ArgumentKind.Output,
@@ -74,11 +79,61 @@ public sealed class CompilerCommandLine
         ["keycontainer"] = ArgumentKind.Unsupported,
     };
 
-    private CompilerCommandLine(IReadOnlyList<CompilerArgument> arguments, string projectDirectory)
+    // Switches whose value is a list of files: csc and vbc both split it at unquoted ',' and ';' (the Vbc task passes
+    // every reference in one /reference switch). Each file becomes an argument of its own, which the compilers read
+    // exactly as the list.
+    private static readonly HashSet<string> FileListSwitches = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "reference", "r", "link", "l", "analyzer", "a", "addmodule", "additionalfile", "analyzerconfig", "embed",
+    };
+
+    // fsc: every switch starts with '-' or '--' (a '/' starts a path), and the files it names, by their long names (the
+    // names the rest of the cache knows them by). --compilertool loads design-time code (type providers) that may read
+    // files nothing lists; --sig writes a file the cache does not restore.
+    private static readonly Dictionary<string, ArgumentKind> FSharpFileSwitches = new(StringComparer.Ordinal)
+    {
+        ["out"] = ArgumentKind.Output,
+        ["refout"] = ArgumentKind.Output,
+        ["doc"] = ArgumentKind.Output,
+        ["pdb"] = ArgumentKind.Output,
+        ["reference"] = ArgumentKind.LocationFreeInput,
+        ["keyfile"] = ArgumentKind.Input,
+        ["resource"] = ArgumentKind.Input,
+        ["linkresource"] = ArgumentKind.Input,
+        ["win32res"] = ArgumentKind.Input,
+        ["win32manifest"] = ArgumentKind.Input,
+        ["sourcelink"] = ArgumentKind.Input,
+        ["embed"] = ArgumentKind.Input,
+        ["versionfile"] = ArgumentKind.Input,
+        ["compilertool"] = ArgumentKind.Unsupported,
+        ["sig"] = ArgumentKind.Unsupported,
+        ["keycontainer"] = ArgumentKind.Unsupported,
+    };
+
+    private static readonly Dictionary<string, string> FSharpShortNames = new(StringComparer.Ordinal)
+    {
+        ["o"] = "out",
+        ["r"] = "reference",
+        ["g"] = "debug",
+        ["g+"] = "debug+",
+        ["g-"] = "debug-",
+        ["d"] = "define",
+    };
+
+    private CompilerCommandLine(IReadOnlyList<CompilerArgument> arguments, string projectDirectory, CompilerLanguage language)
     {
         Arguments = arguments;
         ProjectDirectory = projectDirectory;
+        Language = language;
     }
+
+    public CompilerLanguage Language { get; }
+
+    /// <summary>fsc writes no list of the files it read (csc and vbc do, with /touchedfiles).</summary>
+    public bool ListsReads => Language != CompilerLanguage.FSharp;
+
+    /// <summary>A switch with a value in this compiler's syntax.</summary>
+    public string Switch(string name, string value) => (Language == CompilerLanguage.FSharp ? "--" : "/") + name + ":" + value;
 
     public IReadOnlyList<CompilerArgument> Arguments { get; }
 
@@ -90,7 +145,9 @@ public sealed class CompilerCommandLine
     /// <summary>Why this compilation cannot be cached, or null when it can.</summary>
     public string? UnsupportedReason =>
         Arguments.FirstOrDefault(a => a.Kind == ArgumentKind.Unsupported) is { } unsupported
-            ? $"the compiler argument '{unsupported.Switch ?? unsupported.Text}' writes or reads files the cache cannot restore"
+            ? unsupported.Switch == "compilertool"
+                ? "the compiler argument 'compilertool' loads F# design-time code (type providers), whose file reads the cache cannot see"
+                : $"the compiler argument '{unsupported.Switch ?? unsupported.Text}' writes or reads files the cache cannot restore"
             : OutputPath("out") is null ? "no /out: argument"
             // Without /deterministic+ the compiler stamps a time and a random MVID (and allows AssemblyVersion("1.0.*")):
             // a cached copy would freeze them.
@@ -103,8 +160,14 @@ public sealed class CompilerCommandLine
         last.Switch != "deterministic-";
 
     /// <summary>The path map of every /pathmap switch, in order.</summary>
-    public PathMap PathMap => _pathMap ??= PathMap.Parse(
-        Arguments.Where(a => a.Kind == ArgumentKind.Option && a.Switch == "pathmap" && ValueOf(a.Text) is not null).Select(a => Unquote(ValueOf(a.Text)!)));
+    public PathMap PathMap => _pathMap ??= PathMapOf(Arguments.Where(a => a.Kind == ArgumentKind.Option && a.Switch == "pathmap"));
+
+    /// <summary>The path map of the given /pathmap switches alone, parsed as this compiler parses it.</summary>
+    public PathMap PathMapOf(IEnumerable<CompilerArgument> pathMapSwitches)
+    {
+        var values = pathMapSwitches.Where(a => ValueOf(a.Text) is not null).Select(a => Unquote(ValueOf(a.Text)!));
+        return Language == CompilerLanguage.FSharp ? PathMap.ParseFSharp(values) : PathMap.Parse(values);
+    }
 
     private PathMap? _pathMap;
 
@@ -148,15 +211,69 @@ public sealed class CompilerCommandLine
     /// <summary>The pdb path: /pdb: when given, else the assembly path with a .pdb extension, as csc does.</summary>
     public string? PdbPath => OutputPath("pdb") ?? (OutputPath("out") is { } output ? System.IO.Path.ChangeExtension(output, ".pdb") : null);
 
-    public static CompilerCommandLine Parse(IEnumerable<string> arguments, string projectDirectory)
+    public static CompilerCommandLine Parse(IEnumerable<string> arguments, string projectDirectory, CompilerLanguage language = CompilerLanguage.CSharp)
     {
         var parsed = new List<CompilerArgument>();
         foreach (var text in arguments)
         {
-            parsed.Add(Classify(text, projectDirectory));
+            if (language == CompilerLanguage.FSharp)
+            {
+                parsed.Add(ClassifyFSharp(text, projectDirectory));
+                continue;
+            }
+
+            foreach (var single in SplitFileList(FixDefine(text)))
+            {
+                parsed.Add(Classify(single, projectDirectory));
+            }
         }
 
-        return new CompilerCommandLine(parsed, projectDirectory);
+        return new CompilerCommandLine(parsed, projectDirectory, language);
+    }
+
+    /// <summary>
+    /// The Fsc task of SDK 10.0.401 leaves <c>--refout:</c> out of the command line it reports, though it passes it when it
+    /// compiles (measured: the only difference): put it back where the task puts it, just before the source files.
+    /// </summary>
+    public static IReadOnlyList<string> WithFSharpReferenceAssembly(IReadOnlyList<string> arguments, string? referenceAssembly)
+    {
+        if (string.IsNullOrEmpty(referenceAssembly) || arguments.Any(a => a.StartsWith("--refout:", StringComparison.Ordinal) || a == "--refonly" || a == "--refonly+"))
+        {
+            return arguments;
+        }
+
+        var list = arguments.ToList();
+        var firstSource = list.FindIndex(a => !a.StartsWith('-'));
+        list.Insert(firstSource < 0 ? list.Count : firstSource, "--refout:" + referenceAssembly);
+        return list;
+    }
+
+    private static CompilerArgument ClassifyFSharp(string text, string projectDirectory)
+    {
+        if (!text.StartsWith('-'))
+        {
+            // Source files in order (signature files, .fsi, before their implementation): the key keeps the order.
+            return new CompilerArgument(text, ArgumentKind.Source, null, Resolve(Unquote(text), projectDirectory));
+        }
+
+        var name = text.TrimStart('-');
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        name = colon < 0 ? name : name[..colon];
+        name = FSharpShortNames.TryGetValue(name, out var longName) ? longName : name.ToLowerInvariant();
+        var value = ValueOf(text);
+        if (value is null || !FSharpFileSwitches.TryGetValue(name, out var kind))
+        {
+            return new CompilerArgument(text, ArgumentKind.Option, name, null);
+        }
+
+        if (kind == ArgumentKind.Unsupported)
+        {
+            return new CompilerArgument(text, kind, name, null);
+        }
+
+        // fsc knows no reference aliases: only a resource's value has more than the path in it.
+        var (prefix, path, suffix) = name is "resource" or "linkresource" ? SplitFileValue(name, value) : ("", Unquote(value), "");
+        return new CompilerArgument(text, kind, name, Resolve(path, projectDirectory), prefix, suffix);
     }
 
     private static CompilerArgument Classify(string text, string projectDirectory)
@@ -222,6 +339,42 @@ public sealed class CompilerCommandLine
         return name.Length == 0 || !text[1..].Contains('/') || FileSwitches.ContainsKey(name) || !File.Exists(Resolve(Unquote(text), projectDirectory));
     }
 
+    // MSBuild on Unix turns every backslash in a task's output item into '/', and the Vbc task writes each quote inside
+    // its /define value with a backslash before it: give the compiler back the escape it was written with (a '/' right
+    // before a quote is never a define's own text, whose quotes are all escaped).
+    private static string FixDefine(string text) =>
+        System.IO.Path.DirectorySeparatorChar == '/' && (text.StartsWith('/') || text.StartsWith('-')) && SwitchName(text).ToLowerInvariant() is "define" or "d"
+            ? text.Replace("/\"", "\\\"", StringComparison.Ordinal)
+            : text;
+
+    private static IEnumerable<string> SplitFileList(string text)
+    {
+        if (!(text.StartsWith('/') || text.StartsWith('-')) || !FileListSwitches.Contains(SwitchName(text)) || ValueOf(text) is not { } value)
+        {
+            return [text];
+        }
+
+        // An aliased reference (alias=path) names one file.
+        if (AliasLength(value) > 0)
+        {
+            return [text];
+        }
+
+        var head = text[..(text.Length - value.Length)];
+        var parts = new List<string>();
+        var start = 0;
+        int next;
+        while ((next = FirstUnquoted(value, start, ',', ';')) >= 0)
+        {
+            parts.Add(value[start..next]);
+            start = next + 1;
+        }
+
+        parts.Add(value[start..]);
+        var files = parts.Where(p => p.Length > 0).ToList();
+        return files.Count <= 1 ? [text] : files.Select(f => head + f);
+    }
+
     private static string SwitchName(string text)
     {
         var body = text[1..];
@@ -244,16 +397,13 @@ public sealed class CompilerCommandLine
         switch (switchName)
         {
             case "reference" or "r" or "link" or "l":
-                var equals = rest.IndexOf('=');
-                if (equals > 0 && !rest[..equals].Contains('"') && !rest[..equals].Contains('/') && !rest[..equals].Contains('\\'))
-                {
-                    prefix = rest[..(equals + 1)];
-                    rest = rest[(equals + 1)..];
-                }
+                var alias = AliasLength(rest);
+                prefix = rest[..alias];
+                rest = rest[alias..];
 
                 break;
             case "resource" or "res" or "linkresource" or "linkres":
-                var comma = FirstUnquoted(rest, ',');
+                var comma = FirstUnquoted(rest, 0, ',', ',');
                 if (comma >= 0)
                 {
                     suffix = rest[comma..];
@@ -266,16 +416,23 @@ public sealed class CompilerCommandLine
         return (prefix, Unquote(rest), suffix);
     }
 
-    private static int FirstUnquoted(string value, char separator)
+    // The length of "alias=" before a reference's path, or 0 when there is none.
+    private static int AliasLength(string value)
+    {
+        var equals = value.IndexOf('=');
+        return equals > 0 && !value[..equals].Contains('"') && !value[..equals].Contains('/') && !value[..equals].Contains('\\') ? equals + 1 : 0;
+    }
+
+    private static int FirstUnquoted(string value, int start, char separator, char otherSeparator)
     {
         var inQuotes = false;
-        for (var i = 0; i < value.Length; i++)
+        for (var i = start; i < value.Length; i++)
         {
             if (value[i] == '"')
             {
                 inQuotes = !inQuotes;
             }
-            else if (value[i] == separator && !inQuotes)
+            else if ((value[i] == separator || value[i] == otherSeparator) && !inQuotes)
             {
                 return i;
             }

@@ -4,14 +4,17 @@ using ArtifactCache.Build.Diagnostics;
 
 namespace ArtifactCache.Build.Compilation;
 
-/// <summary>How to start the C# compiler the way CoreCompile would.</summary>
+/// <summary>How to start the compiler the way CoreCompile would.</summary>
 public sealed record CompilerInvocation
 {
-    /// <summary>csc.dll (run with the dotnet host) or a native csc executable.</summary>
+    /// <summary>csc.dll, vbc.dll or fsc.dll (run with the dotnet host), or a native compiler executable.</summary>
     public required string CompilerPath { get; init; }
 
-    /// <summary>The dotnet host that runs csc.dll (DOTNET_HOST_PATH).</summary>
+    /// <summary>The dotnet host that runs the compiler dll (DOTNET_HOST_PATH; for fsc, FscToolPath/FscToolExe).</summary>
     public string? DotnetHostPath { get; init; }
+
+    /// <summary>Which compiler: fsc spells its switches differently and has no compiler server.</summary>
+    public CompilerLanguage Language { get; init; }
 
     /// <summary>Use the compiler server (VBCSCompiler), as the Csc task does unless UseSharedCompilation is false.</summary>
     public bool UseSharedCompilation { get; init; }
@@ -29,7 +32,7 @@ public sealed record CompilerResult(int ExitCode, IReadOnlyList<ToolDiagnostic> 
     public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
 }
 
-/// <summary>Runs the compiler with exactly the arguments CoreCompile's dry run produced, through a response file.</summary>
+/// <summary>Runs the compiler with exactly the arguments CoreCompile's dry run produced, through a response file (csc, vbc and fsc all read one).</summary>
 public static class CompilerRunner
 {
     public static CompilerResult Run(CompilerInvocation invocation, IEnumerable<string> arguments, CancellationToken cancellationToken)
@@ -37,9 +40,10 @@ public static class CompilerRunner
         var responseFile = Path.Combine(Path.GetTempPath(), "artifactcache-" + Guid.NewGuid().ToString("N") + ".rsp");
         try
         {
-            // /noconfig is only honoured on the command line, never inside a response file.
+            // /noconfig is only honoured on the command line, never inside a response file (csc, vbc; fsc has none).
+            var fsharp = invocation.Language == CompilerLanguage.FSharp;
             var all = arguments.ToList();
-            var noConfig = all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
+            var noConfig = !fsharp && all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
             File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
 
             var start = new ProcessStartInfo
@@ -69,8 +73,8 @@ public static class CompilerRunner
                 start.ArgumentList.Add("/noconfig");
             }
 
-            start.ArgumentList.Add("/nologo");
-            if (invocation.UseSharedCompilation)
+            start.ArgumentList.Add(fsharp ? "--nologo" : "/nologo");
+            if (invocation.UseSharedCompilation && !fsharp)
             {
                 start.ArgumentList.Add("/shared");
             }
@@ -85,25 +89,15 @@ public static class CompilerRunner
                 }
             }
 
-            var diagnostics = new List<ToolDiagnostic>();
-            var other = new List<string>();
-            var gate = new object();
+            // Kept in order and read at the end: a vbc diagnostic's column is on a line that follows it.
+            var lines = new List<string>();
             void OnLine(string? line)
             {
-                if (string.IsNullOrWhiteSpace(line))
+                if (line is not null)
                 {
-                    return;
-                }
-
-                lock (gate)
-                {
-                    if (CompilerOutputParser.Parse(line) is { } diagnostic)
+                    lock (lines)
                     {
-                        diagnostics.Add(diagnostic);
-                    }
-                    else
-                    {
-                        other.Add(line);
+                        lines.Add(line);
                     }
                 }
             }
@@ -129,6 +123,7 @@ public static class CompilerRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            var (diagnostics, other) = CompilerOutputParser.ParseAll(lines);
             return new CompilerResult(process.ExitCode, diagnostics, other, stopwatch.Elapsed);
         }
         finally

@@ -109,7 +109,7 @@ public static class KeyDiff
         return (colon < 0 ? name : name[..colon]).ToLowerInvariant();
     }
 
-    private static readonly System.Text.RegularExpressions.Regex MappedRoot = new("^/_[0-9]*/", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    private static readonly System.Text.RegularExpressions.Regex MappedRoot = new("^/_[0-9]*//?", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     private static string Describe(string identity, KeyInput input)
     {
@@ -131,7 +131,7 @@ public static class KeyDiff
             return name["{root}/".Length..];
         }
 
-        // A source under the mapped repository root ("/_/src/Parser.cs"): the part a person knows.
+        // A source under the mapped repository root ("/_/src/Parser.cs", fsc's "/_//src/Parser.fs"): the part a person knows.
         if (MappedRoot.Match(name) is { Success: true } mapped)
         {
             return name[mapped.Length..];

@@ -7,12 +7,21 @@ namespace ArtifactCache.Build.Compilation;
 /// in command-line order, current ones (Roslyn 5.x, measured with SDK 10.0.401) the longest prefix. The key names
 /// each path by what the compiler will write into the outputs, and where the two rules disagree it names both, so a
 /// key is right whichever compiler runs.
+/// <para>
+/// fsc has its own rule (measured with SDK 10.0.401's F# 10): <c>--pathmap</c> entries are split at ',' and the first
+/// '=', the prefix is made a full path ending in a separator, a later entry for the same prefix replaces an earlier one,
+/// the entry whose prefix sorts first (ordinal) among those that match wins, and the separator that ends the prefix is
+/// kept: <c>/repo/=/_/</c> writes <c>/repo/src/a.fs</c> as <c>/_//src/a.fs</c>.
+/// </para>
 /// </summary>
 public sealed class PathMap
 {
-    private PathMap(IReadOnlyList<KeyValuePair<string, string>> entries)
+    private readonly bool _fsharp;
+
+    private PathMap(IReadOnlyList<KeyValuePair<string, string>> entries, bool fsharp = false)
     {
         Entries = entries;
+        _fsharp = fsharp;
     }
 
     public static PathMap Empty { get; } = new([]);
@@ -42,6 +51,23 @@ public sealed class PathMap
         return entries.Count == 0 ? Empty : new PathMap(entries);
     }
 
+    /// <summary>Collects the entries of every <c>--pathmap:</c> value as fsc does (the switch values, unquoted).</summary>
+    public static PathMap ParseFSharp(IEnumerable<string> switchValues)
+    {
+        var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in switchValues.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                var from = Path.GetFullPath(pair[..equals]);
+                entries[from.EndsWith(Path.DirectorySeparatorChar) ? from : from + Path.DirectorySeparatorChar] = pair[(equals + 1)..];
+            }
+        }
+
+        return entries.Count == 0 ? Empty : new PathMap(entries.ToList(), fsharp: true);
+    }
+
     /// <summary>
     /// How the compiler writes <paramref name="path"/> into outputs, for the key: the mapped path; both spellings when
     /// the first-entry and the longest-prefix rules give different ones; null when no entry maps it (the path is then
@@ -49,6 +75,11 @@ public sealed class PathMap
     /// </summary>
     public string? KeyForm(string path)
     {
+        if (_fsharp)
+        {
+            return Map(path, Entries, keepSeparator: true);
+        }
+
         var longest = Map(path, LongestFirst);
         var first = Map(path, Entries);
         return longest is null ? null
@@ -57,21 +88,35 @@ public sealed class PathMap
     }
 
     /// <summary>The path as the current compiler writes it (longest matching prefix), or unchanged when nothing maps it.</summary>
-    public string Apply(string path) => Map(path, LongestFirst) ?? path;
+    public string Apply(string path) => (_fsharp ? Map(path, Entries, keepSeparator: true) : Map(path, LongestFirst)) ?? path;
+
+    /// <summary>
+    /// The entry that makes the compiler write paths under <paramref name="folder"/> as it writes them under
+    /// <paramref name="asFolder"/> (verify mode's scratch outputs), in this compiler's <c>/pathmap</c> syntax.
+    /// </summary>
+    public string EntryFor(string folder, string asFolder)
+    {
+        var from = folder.EndsWith(Path.DirectorySeparatorChar) ? folder : folder + Path.DirectorySeparatorChar;
+        var mapped = Apply(asFolder.EndsWith(Path.DirectorySeparatorChar) ? asFolder : asFolder + Path.DirectorySeparatorChar);
+        // fsc keeps the prefix's own last separator, so the replacement must end without one.
+        return _fsharp ? from + "=" + mapped.TrimEnd(Path.DirectorySeparatorChar) : Escape(from) + "=" + Escape(mapped);
+    }
+
+    private static string Escape(string pathMapPart) => pathMapPart.Replace(",", ",,", StringComparison.Ordinal).Replace("=", "==", StringComparison.Ordinal);
 
     // Stable: entries with keys of equal length keep their command-line order.
     private IReadOnlyList<KeyValuePair<string, string>> LongestFirst => _longestFirst ??= Entries.OrderByDescending(e => e.Key.Length).ToList();
 
     private IReadOnlyList<KeyValuePair<string, string>>? _longestFirst;
 
-    private static string? Map(string path, IReadOnlyList<KeyValuePair<string, string>> entries)
+    private static string? Map(string path, IReadOnlyList<KeyValuePair<string, string>> entries, bool keepSeparator = false)
     {
         foreach (var (from, to) in entries)
         {
             if (path.StartsWith(from, StringComparison.Ordinal))
             {
-                var replaced = to + path[from.Length..];
-                // Like csc: when the replacement uses one kind of separator only, the whole path is given that kind.
+                var replaced = to + path[(keepSeparator ? from.Length - 1 : from.Length)..];
+                // Like csc and fsc: when the replacement uses one kind of separator only, the whole path is given that kind.
                 var slash = to.Contains('/');
                 var backslash = to.Contains('\\');
                 return slash && !backslash ? replaced.Replace('\\', '/')

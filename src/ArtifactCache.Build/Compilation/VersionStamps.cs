@@ -20,12 +20,20 @@ internal static class VersionStamps
     private const string NerdbankMarker = "[global::System.CodeDom.Compiler.GeneratedCode(\"Nerdbank.GitVersioning.Tasks\"";
     private const string ThisAssemblyStart = "internal static partial class ThisAssembly {";
 
+    // The SDK's generated AssemblyInfo in each language: C# writes one attribute per line; Visual Basic one list,
+    // "<Assembly: A(...),  _" then " Assembly: B(...),  _" ... and the last ending in ")>"; F# "[<assembly: A(...)>]".
     private static readonly (string Prefix, string Suffix, string Name)[] AttributeLines =
     [
-        ("[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"", "\")]", "AssemblyInformationalVersion"),
-        ("[assembly: global::System.Reflection.AssemblyInformationalVersionAttribute(\"", "\")]", "AssemblyInformationalVersion"),
-        ("[assembly: System.Reflection.AssemblyFileVersionAttribute(\"", "\")]", "AssemblyFileVersion"),
-        ("[assembly: global::System.Reflection.AssemblyFileVersionAttribute(\"", "\")]", "AssemblyFileVersion"),
+        .. new[] { "AssemblyInformationalVersion", "AssemblyFileVersion" }.SelectMany(name => new[]
+        {
+            ($"[assembly: System.Reflection.{name}Attribute(\"", "\")]", name),
+            ($"[assembly: global::System.Reflection.{name}Attribute(\"", "\")]", name),
+            ($"<Assembly: System.Reflection.{name}Attribute(\"", "\"),  _", name),
+            ($"<Assembly: System.Reflection.{name}Attribute(\"", "\")>", name),
+            ($"Assembly: System.Reflection.{name}Attribute(\"", "\"),  _", name),
+            ($"Assembly: System.Reflection.{name}Attribute(\"", "\")>", name),
+            ($"[<assembly: System.Reflection.{name}Attribute(\"", "\")>]", name),
+        }),
     ];
 
     // Inside Nerdbank.GitVersioning's ThisAssembly class: the values that follow the commit.

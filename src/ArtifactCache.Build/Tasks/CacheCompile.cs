@@ -8,7 +8,7 @@ using Microsoft.Build.Framework;
 namespace ArtifactCache.Build.Tasks;
 
 /// <summary>
-/// Runs after CoreCompile's dry run: takes the compiler's complete command line, restores the outputs on a hit, or
+/// Runs after CoreCompile's dry run (C#, Visual Basic or F#): takes the compiler's complete command line, restores the outputs on a hit, or
 /// compiles and stores them on a miss. All decisions live in <see cref="CachedCompilation"/>; this task maps MSBuild
 /// items to it and logs.
 /// </summary>
@@ -16,9 +16,15 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 {
     private readonly CancellationTokenSource _cancel = new();
 
-    /// <summary>@(CscCommandLineArgs) from CoreCompile's dry run.</summary>
+    /// <summary>@(CscCommandLineArgs), @(VbcCommandLineArgs) or @(FscCommandLineArgs) from CoreCompile's dry run.</summary>
     [Required]
     public ITaskItem[] CommandLineArgs { get; set; } = [];
+
+    /// <summary>$(Language): C#, VB or F#.</summary>
+    public string? Language { get; set; }
+
+    /// <summary>F#: @(IntermediateRefAssembly), which the Fsc task passes but leaves out of the command line it reports.</summary>
+    public string? ReferenceAssembly { get; set; }
 
     [Required]
     public string ProjectPath { get; set; } = "";
@@ -152,18 +158,25 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
     {
         var projectDirectory = Path.GetDirectoryName(Path.GetFullPath(ProjectPath))!;
         var root = NullIfEmpty(RepositoryRoot);
+        var language = CompilerLanguages.FromMSBuild(Language);
+        IReadOnlyList<string> arguments = CommandLineArgs.Select(a => a.ItemSpec).ToList();
+        if (language == CompilerLanguage.FSharp)
+        {
+            arguments = CompilerCommandLine.WithFSharpReferenceAssembly(arguments, NullIfEmpty(ReferenceAssembly));
+        }
+
         return new CompilationRequest
         {
             HistoryIdentity = KeyHistory.ProjectIdentity(ProjectPath, root, NullIfEmpty(TargetFramework), NullIfEmpty(Configuration)),
             ProjectName = Path.GetFileNameWithoutExtension(ProjectPath) + (NullIfEmpty(TargetFramework) is { } tfm ? $" ({tfm})" : ""),
-            CommandLine = CompilerCommandLine.Parse(CommandLineArgs.Select(a => a.ItemSpec), projectDirectory),
+            CommandLine = CompilerCommandLine.Parse(arguments, projectDirectory, language),
             KeyContext = new KeyContext
             {
                 RepositoryRoot = root,
                 SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
                 GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
                 IntermediateDirectory = NullIfEmpty(IntermediateDirectory),
-                CompilerFiles = CompilerIdentityFiles(CompilerPath),
+                CompilerFiles = CompilerIdentityFiles(CompilerPath, Language),
                 CompilerRuntime = CompilerRuntime.Describe(CompilerPath, NullIfEmpty(DotnetHostPath)),
                 CompilerEnvironment = CompilerEnvironment ?? "",
                 Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
@@ -172,6 +185,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             {
                 CompilerPath = CompilerPath,
                 DotnetHostPath = NullIfEmpty(DotnetHostPath),
+                Language = language,
                 UseSharedCompilation = UseSharedCompilation,
                 WorkingDirectory = projectDirectory,
                 Environment = (CompilerEnvironment ?? "").Split([';', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -181,12 +195,12 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     private CacheSettings ResolveSettings(ICacheLog log) => TaskSettings.Resolve(Settings, log);
 
-    // The compiler is csc.dll plus the Roslyn assemblies beside it; any change to them is another compiler.
-    private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath)
+    // The compiler is csc.dll (vbc.dll, fsc.dll) plus the compiler assemblies beside it; any change to them is another compiler.
+    private static IReadOnlyList<string> CompilerIdentityFiles(string compilerPath, string? language)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(compilerPath))!;
         var files = new List<string> { Path.GetFullPath(compilerPath) };
-        foreach (var name in new[] { "Microsoft.CodeAnalysis.dll", "Microsoft.CodeAnalysis.CSharp.dll" })
+        foreach (var name in CompilerLanguages.FromMSBuild(language).IdentityFileNames())
         {
             var path = Path.Combine(directory, name);
             if (File.Exists(path))

@@ -57,9 +57,15 @@ public sealed class CachedCompilationTests : IDisposable
         "/out:obj/Lib.dll", "/refout:obj/refint/Lib.dll", "/doc:obj/Lib.xml", $"/pathmap:{_root}{Path.DirectorySeparatorChar}=/_/", "A.cs", .. extra,
     ];
 
-    private CompilationRequest Request(IEnumerable<string>? arguments = null) => new()
+    private string[] FSharpArguments() =>
+    [
+        "-o:obj/Lib.dll", "-g", "--debug:portable", "--deterministic+", $"-r:{_reference}", "--refout:obj/refint/Lib.dll", "--doc:obj/Lib.xml",
+        $"--pathmap:{_root}{Path.DirectorySeparatorChar}=/_/", "A.cs",
+    ];
+
+    private CompilationRequest Request(IEnumerable<string>? arguments = null, CompilerLanguage language = CompilerLanguage.CSharp) => new()
     {
-        CommandLine = CompilerCommandLine.Parse(arguments ?? Arguments(), _project),
+        CommandLine = CompilerCommandLine.Parse(arguments ?? Arguments(), _project, language),
         KeyContext = new KeyContext { RepositoryRoot = _root, IntermediateDirectory = "obj", CompilerFiles = [_compilerFile], CompilerRuntime = "test runtime" },
         Invocation = new CompilerInvocation { CompilerPath = _compilerFile, WorkingDirectory = _project },
         ProjectName = "Lib.csproj",
@@ -268,6 +274,8 @@ public sealed class CachedCompilationTests : IDisposable
     [Theory]
     [InlineData("CS8785")]
     [InlineData("AD0001")]
+    [InlineData("BC42502")]
+    [InlineData("BC42378")]
     public void A_compile_whose_generator_or_analyzer_failed_succeeds_and_is_not_stored(string code)
     {
         _compiler.Diagnostics.Add(Diagnostic("warning", code));
@@ -492,5 +500,68 @@ public sealed class CachedCompilationTests : IDisposable
         static bool Redirected(string a) => a.StartsWith("/out:", StringComparison.Ordinal) || a.StartsWith("/refout:", StringComparison.Ordinal) || a.StartsWith("/doc:", StringComparison.Ordinal);
         Assert.Equal(Request().CommandLine.RawArguments.Where(a => !Redirected(a)), arguments.SkipLast(2).Where(a => !Redirected(a)));
         Assert.False(Directory.Exists(scratch));
+    }
+
+    [Fact]
+    public void An_fsharp_miss_is_stored_without_a_read_list_and_the_next_run_hits()
+    {
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+
+        var miss = Run(request);
+        Assert.True(miss.Stored, miss.Reason);
+        Assert.Equal(4, miss.Files);
+        Assert.DoesNotContain(_compiler.Calls[0], a => a.Contains("touchedfiles", StringComparison.Ordinal));
+
+        DeleteOutputs();
+        AssertHit(Run(request));
+        Assert.All(AllOutputs, p => Assert.True(File.Exists(p)));
+    }
+
+    [Fact]
+    public void The_fsharp_verify_compile_speaks_fsc_and_writes_a_pdb_path_exactly_as_long_as_the_builds()
+    {
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+        Run(request);
+        var hit = Run(request, verify: 1);
+
+        Assert.True(hit.Verified);
+        var arguments = _compiler.Calls[1];
+        Assert.DoesNotContain(arguments, a => a.StartsWith('/'));
+        Assert.Single(arguments, a => a.StartsWith("--out:", StringComparison.Ordinal));
+        var pdb = arguments.Single(a => a.StartsWith("--pdb:", StringComparison.Ordinal))["--pdb:".Length..];
+        Assert.Equal(Pdb.Length, pdb.Length);
+        Assert.StartsWith(Path.GetTempPath(), pdb, StringComparison.Ordinal);
+        Assert.StartsWith("--pathmap:", arguments[^1], StringComparison.Ordinal);
+        Assert.Contains($"{Path.GetDirectoryName(pdb)}{Path.DirectorySeparatorChar}=/_//src/Lib/obj", arguments[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_fsharp_assembly_that_holds_its_checkout_folder_is_a_hit_in_that_checkout_only_and_a_miss_elsewhere_says_why()
+    {
+        // As fsc writes an incomplete match's source file, unmapped, into the assembly.
+        _compiler.Version = "MatchFailureException " + Path.Combine(_project, "A.fs");
+        var request = Request(FSharpArguments(), CompilerLanguage.FSharp);
+
+        Assert.True(Run(request).Stored);
+        var pointer = StoredMetadata(request);
+        Assert.Empty(pointer.Outputs);
+        Assert.Equal(CachedCompilation.CheckoutFolderRead, Assert.Single(pointer.Reads!).Name);
+        DeleteOutputs();
+        AssertHit(Run(request));
+
+        // The same files in another folder of the same length: the same key, but not the same assembly.
+        var other = Path.Combine(_scratch.FullName, "rep2");
+        Directory.CreateDirectory(Path.Combine(other, "src", "Lib", "obj"));
+        File.Copy(Path.Combine(_project, "A.cs"), Path.Combine(other, "src", "Lib", "A.cs"));
+        var elsewhere = request with
+        {
+            CommandLine = CompilerCommandLine.Parse(FSharpArguments().Select(a => a.Replace(_root, other, StringComparison.Ordinal)), Path.Combine(other, "src", "Lib"), CompilerLanguage.FSharp),
+            KeyContext = request.KeyContext with { RepositoryRoot = other },
+            Invocation = request.Invocation with { WorkingDirectory = Path.Combine(other, "src", "Lib") },
+        };
+        Assert.Equal(KeyOf(request), KeyOf(elsewhere));
+        var miss = Run(elsewhere);
+        Assert.Equal("miss", miss.Result);
+        Assert.Equal("the checkout folder, which fsc wrote into the outputs", Assert.Single(miss.Changes!).Input);
     }
 }

@@ -1,4 +1,6 @@
 using ArtifactCache.Build.Compilation;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace ArtifactCache.Build.Tests.Compilation;
 
@@ -46,9 +48,9 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false)
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp)
     {
-        var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project);
+        var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project, language);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
         {
             RepositoryRoot = relocatable ? c.Root : null,
@@ -69,6 +71,69 @@ public sealed class CompilationKeyBuilderTests : IDisposable
 
         Assert.Equal(Key(a).Value, Key(b).Value);
         Assert.Matches("^[0-9a-f]{64}$", Key(a).Value);
+    }
+
+    [Fact]
+    public void Each_file_of_a_vbc_reference_list_is_keyed_by_name_and_content_wherever_it_lives()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b", referenceFolder: "other-nuget-folder");
+        string[] VbcArguments(Checkout c) => [.. Arguments(c).Where(x => !x.StartsWith("/reference:", StringComparison.Ordinal)), $"/reference:{c.Reference},{c.Compiler}", "/vbruntime:" + c.Reference];
+
+        var key = Key(a, arguments: VbcArguments(a));
+        Assert.Equal(key.Value, Key(b, arguments: VbcArguments(b)).Value);
+        Assert.Contains(key.Inputs, i => i.Name == "/reference:{any}/System.Runtime.dll");
+        Assert.Contains(key.Inputs, i => i.Name == "/vbruntime:{any}/System.Runtime.dll");
+
+        File.WriteAllBytes(b.Reference, [1, 2, 3, 5]);
+        Assert.NotEqual(key.Value, Key(b, arguments: VbcArguments(b)).Value);
+    }
+
+    private static CompilationKey FSharpKey(Checkout c, string[] sources)
+    {
+        string[] arguments = ["-o:obj/Lib.dll", "-g", "--debug:portable", "--deterministic+", $"-r:{c.Reference}", $"--pathmap:{c.Root}{Path.DirectorySeparatorChar}=/_/", .. sources];
+        return Key(c, arguments: arguments, language: CompilerLanguage.FSharp);
+    }
+
+    [Fact]
+    public void An_fsc_key_holds_the_source_order_and_the_unmapped_pdb_paths_length_but_not_the_folder()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b", referenceFolder: "elsewhere");
+        var longer = CreateCheckout("abc");
+        foreach (var c in new[] { a, b, longer })
+        {
+            File.WriteAllText(Path.Combine(c.Project, "A.fsi"), "module A\nval x: int\n");
+        }
+
+        var key = FSharpKey(a, ["A.fsi", "A.cs"]);
+        Assert.Equal(key.Value, FSharpKey(b, ["A.fsi", "A.cs"]).Value);
+        Assert.Contains(key.Inputs, i => i.Name == "/_//src/Lib/A.fsi");
+        Assert.NotEqual(key.Value, FSharpKey(a, ["A.cs", "A.fsi"]).Value);
+
+        var elsewhere = FSharpKey(longer, ["A.fsi", "A.cs"]);
+        Assert.NotEqual(key.Value, elsewhere.Value);
+        Assert.Equal(["length of the unmapped pdb path"], KeyDiff.Compare(key.Inputs, elsewhere.Inputs).Select(c => c.Input));
+    }
+
+    [Fact]
+    public void An_fsharp_type_provider_reference_makes_the_compilation_not_cacheable()
+    {
+        var c = CreateCheckout("a");
+        Assert.DoesNotContain(FSharpKey(c, ["A.cs"]).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
+
+        var provider = CSharpCompilation.Create(
+            "Provider",
+            [CSharpSyntaxTree.ParseText("[assembly: Microsoft.FSharp.Core.CompilerServices.TypeProviderAssembly]\nnamespace Microsoft.FSharp.Core.CompilerServices { public sealed class TypeProviderAssemblyAttribute : System.Attribute { } }")],
+            [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)],
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var result = provider.Emit(c.Reference);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+
+        var input = Assert.Single(FSharpKey(c, ["A.cs"]).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
+        Assert.Contains("System.Runtime.dll is an F# type provider", input.Name, StringComparison.Ordinal);
+        // The same assembly referenced by a C# compilation is an ordinary reference.
+        Assert.DoesNotContain(Key(c).Inputs, i => i.Hash == CompilationKeyBuilder.NotCacheable);
     }
 
     [Fact]

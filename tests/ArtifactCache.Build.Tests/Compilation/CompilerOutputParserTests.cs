@@ -48,4 +48,34 @@ public sealed class CompilerOutputParserTests
     [InlineData("")]
     [InlineData("warning: this is not a coded diagnostic")]
     public void Ignores_other_lines(string line) => Assert.Null(CompilerOutputParser.Parse(line));
+
+    [Fact]
+    public void Reads_a_vbc_diagnostic_column_from_the_squiggle_under_its_source_line()
+    {
+        // As vbc 5.x prints an unused local (measured); the Vbc task reports it at (3,13).
+        var (diagnostics, other) = CompilerOutputParser.ParseAll(
+        [
+            "/src/Lib/Warn.vb(3) : warning BC42024: Unused local variable: 'x'.",
+            "",
+            "        Dim x As Integer",
+            "            ~           ",
+            "vbc : error BC2001: file 'b.vb' could not be found",
+            "Some other line",
+        ]);
+
+        Assert.Equal(2, diagnostics.Count);
+        Assert.Equal(("/src/Lib/Warn.vb", 3, 13, "BC42024"), (diagnostics[0].File, diagnostics[0].Line, diagnostics[0].Column, diagnostics[0].Code));
+        Assert.Null(diagnostics[1].File);
+        Assert.True(diagnostics[1].IsError);
+        Assert.Equal(["Some other line"], other);
+    }
+
+    [Fact]
+    public void A_line_diagnostic_without_a_squiggle_keeps_no_column_and_the_next_line()
+    {
+        var (diagnostics, other) = CompilerOutputParser.ParseAll(["/src/A.vb(3) : warning BC42024: Unused.", "next", "not a squiggle"]);
+
+        Assert.Equal(0, Assert.Single(diagnostics).Column);
+        Assert.Equal(["next", "not a squiggle"], other);
+    }
 }

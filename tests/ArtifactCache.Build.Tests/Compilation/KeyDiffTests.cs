@@ -45,6 +45,14 @@ public sealed class KeyDiffTests
         Assert.Equal(3, changes.Count);
     }
 
+    [Theory]
+    [InlineData("/_/src/Parser.cs")]
+    [InlineData("/_//src/Parser.cs")]
+    public void A_mapped_source_is_named_by_its_path_in_the_repository_as_csc_or_fsc_maps_it(string mapped)
+    {
+        Assert.Equal([new InputChange("src/Parser.cs", "content")], KeyDiff.Compare([new KeyInput(mapped, "1")], [new KeyInput(mapped, "2")]));
+    }
+
     [Fact]
     public void Identical_manifests_have_no_changes() => Assert.Empty(KeyDiff.Compare(Baseline, Baseline.ToArray()));
 

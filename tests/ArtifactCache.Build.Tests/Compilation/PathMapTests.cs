@@ -52,4 +52,38 @@ public sealed class PathMapTests
         Assert.Equal("/custom/a.cs", map.Apply("/repo/src/a.cs"));
         Assert.Equal("/_/b.cs", map.KeyForm("/repo/b.cs"));
     }
+
+    [Fact]
+    public void Fsc_keeps_the_prefix_separator_lets_a_later_entry_replace_an_earlier_and_takes_the_entry_that_sorts_first()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // Measured with SDK 10.0.401's fsc: /repo/=/_/ writes /repo/Lib/a.fs as /_//Lib/a.fs.
+        var map = PathMap.ParseFSharp(["/repo/=/old/,/repo/sub/=/s/", "/repo=/_/"]);
+
+        Assert.Equal("/_//Lib/a.fs", map.KeyForm("/repo/Lib/a.fs"));
+        Assert.Equal("/_//sub/b.fs", map.KeyForm("/repo/sub/b.fs"));
+        Assert.Null(map.KeyForm("/repository/a.fs"));
+    }
+
+    [Fact]
+    public void A_verify_entry_makes_the_scratch_folder_read_as_the_builds_own_under_either_rule()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var roslyn = PathMap.Parse(["/repo/=/_/"]);
+        var withScratch = PathMap.Parse(["/repo/=/_/", roslyn.EntryFor("/tmp/s/out", "/repo/Lib/obj")]);
+        Assert.Equal(roslyn.KeyForm("/repo/Lib/obj/Lib.pdb"), withScratch.KeyForm("/tmp/s/out/Lib.pdb"));
+
+        var fsharp = PathMap.ParseFSharp(["/repo/=/_/"]);
+        var fsharpWithScratch = PathMap.ParseFSharp(["/repo/=/_/", fsharp.EntryFor("/tmp/s/out", "/repo/Lib/obj")]);
+        Assert.Equal("/_//Lib/obj/Lib.pdb", fsharpWithScratch.KeyForm("/tmp/s/out/Lib.pdb"));
+        Assert.Equal(fsharp.KeyForm("/repo/Lib/obj/Lib.pdb"), fsharpWithScratch.KeyForm("/tmp/s/out/Lib.pdb"));
+    }
 }

@@ -23,6 +23,27 @@ public sealed class VersionStampsTests
             split.Text);
     }
 
+    [Fact]
+    public void The_visual_basic_and_fsharp_assembly_info_give_their_stamps_too()
+    {
+        // As the SDK 10.0.401 writes them (WriteCodeFragment), measured.
+        var vb = "<Assembly: System.Reflection.AssemblyCompanyAttribute(\"VbLib\"),  _\n" +
+                 " Assembly: System.Reflection.AssemblyFileVersionAttribute(\"1.0.0.0\"),  _\n" +
+                 " Assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+abc\"),  _\n" +
+                 " Assembly: System.Reflection.AssemblyVersionAttribute(\"1.0.0.0\")> \n";
+        var vbLast = "<Assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"2.0+def\")> \n";
+        var fsharp = "[<assembly: System.Reflection.AssemblyFileVersionAttribute(\"1.0.0.0\")>]\n" +
+                     "[<assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+abc\")>]\n" +
+                     "[<assembly: System.Reflection.AssemblyVersionAttribute(\"1.0.0.0\")>]\n";
+
+        var split = VersionStamps.Split(vb);
+        Assert.Equal([new VersionStamp("AssemblyFileVersion", "1.0.0.0"), new VersionStamp("AssemblyInformationalVersion", "1.0.0+abc")], split.Stamps);
+        Assert.Contains(" Assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"{version}\"),  _\n", split.Text, StringComparison.Ordinal);
+        Assert.Contains("AssemblyVersionAttribute(\"1.0.0.0\")", split.Text, StringComparison.Ordinal);
+        Assert.Equal([new VersionStamp("AssemblyInformationalVersion", "2.0+def")], VersionStamps.Split(vbLast).Stamps);
+        Assert.Equal([new VersionStamp("AssemblyFileVersion", "1.0.0.0"), new VersionStamp("AssemblyInformationalVersion", "1.0.0+abc")], VersionStamps.Split(fsharp).Stamps);
+    }
+
     // As Nerdbank.GitVersioning 3.10.94 writes it (obj/.../<Project>.Version.cs), measured.
     private const string Nerdbank = """
         #pragma warning disable CA2243

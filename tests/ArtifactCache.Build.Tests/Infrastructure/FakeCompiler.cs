@@ -5,7 +5,7 @@ using ArtifactCache.Build.Diagnostics;
 namespace ArtifactCache.Build.Tests.Infrastructure;
 
 /// <summary>
-/// Stands in for csc behind <see cref="ICompiler"/>: writes the outputs its arguments name (/out, /refout, /doc, and the
+/// Stands in for csc (and fsc, in its syntax) behind <see cref="ICompiler"/>: writes the outputs its arguments name (/out, /refout, /doc, and the
 /// pdb beside /out under /debug:portable) with content the test controls, the <c>/touchedfiles</c> read list the way csc
 /// writes it (one upper-cased full path per line), and returns the diagnostics and exit code the test sets. Records
 /// every call's arguments.
@@ -38,8 +38,9 @@ public sealed class FakeCompiler : ICompiler
     public CompilerResult Run(CompilerInvocation invocation, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         _calls.Add(arguments.ToList());
-        string? Value(string name) => arguments.LastOrDefault(a => a.StartsWith("/" + name + ":", StringComparison.OrdinalIgnoreCase)) is { } argument
-            ? Path.GetFullPath(Unquote(argument[(name.Length + 2)..]), invocation.WorkingDirectory)
+        // csc's /name: or fsc's --name: (and fsc's -o: for --out:).
+        string? Value(string name) => arguments.LastOrDefault(a => a.StartsWith("/" + name + ":", StringComparison.OrdinalIgnoreCase) || a.StartsWith("--" + name + ":", StringComparison.Ordinal) || (name == "out" && a.StartsWith("-o:", StringComparison.Ordinal))) is { } argument
+            ? Path.GetFullPath(Unquote(argument[(argument.IndexOf(':', StringComparison.Ordinal) + 1)..]), invocation.WorkingDirectory)
             : null;
 
         var outputs = new Dictionary<string, string?>
@@ -47,7 +48,7 @@ public sealed class FakeCompiler : ICompiler
             ["out"] = Value("out"),
             ["refout"] = Value("refout"),
             ["doc"] = Value("doc"),
-            ["pdb"] = arguments.Contains("/debug:portable") && Value("out") is { } assembly ? Path.ChangeExtension(assembly, ".pdb") : null,
+            ["pdb"] = (arguments.Contains("/debug:portable") || arguments.Contains("--debug:portable")) && Value("out") is { } assembly ? Value("pdb") ?? Path.ChangeExtension(assembly, ".pdb") : null,
         };
         foreach (var (role, path) in outputs)
         {
