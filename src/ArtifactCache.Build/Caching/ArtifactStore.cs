@@ -45,7 +45,7 @@ public sealed class ArtifactStore : IDisposable
         // The status endpoint is asked once per build, on first use, so builds that never miss or hit pay nothing.
         _remoteReady = new Lazy<bool>(() => _remote is not null && _remote.CheckStatusAsync(CancellationToken.None).GetAwaiter().GetResult());
         // Prefetched artifacts land in the local cache; without one there is nowhere to put them ahead of time.
-        _prefetch = local is not null && remote is not null
+        _prefetch = settings.Prefetch && local is not null && remote is not null
             ? new RemotePrefetch(settings, local, () => remote.IsUsable, () => ScratchDirectory, prefetchHandler)
             : null;
     }
