@@ -42,11 +42,20 @@ public sealed record BuildSummary
 
     public int Compilations => HitsLocal + HitsRemote + MissesStored + MissesNotStored + Skipped;
 
+    /// <summary>Test runs (report target VSTest) replayed from the cache instead of run.</summary>
+    public int TestRunsReplayed { get; init; }
+
+    /// <summary>Test runs of opted-in projects that ran (a miss, not cacheable, or a checked hit in verify mode).</summary>
+    public int TestRunsRun { get; init; }
+
+    /// <summary>The test time the replays saved: what the runs took where they first ran.</summary>
+    public TimeSpan TestTimeSaved { get; init; }
+
     /// <summary>Sums report lines; lines that are not report records are skipped (the file may be shared or cut short).</summary>
     public static BuildSummary FromReportLines(IEnumerable<string> lines, IReadOnlyList<string>? warningCodes = null)
     {
-        int hitsLocal = 0, hitsRemote = 0, stored = 0, notStored = 0, skipped = 0, verified = 0, differences = 0;
-        long savedMs = 0, spentMs = 0;
+        int hitsLocal = 0, hitsRemote = 0, stored = 0, notStored = 0, skipped = 0, verified = 0, differences = 0, replayed = 0, run = 0;
+        long savedMs = 0, spentMs = 0, testSavedMs = 0;
         var misses = new List<(string, string)>();
         foreach (var line in lines)
         {
@@ -56,6 +65,23 @@ public sealed record BuildSummary
             }
 
             spentMs += record.DurationMs;
+            if (record.Target == CompilationReport.TestRunTarget)
+            {
+                // A checked hit (verify mode) ran its tests: it saved nothing.
+                var wasReplayed = record.Result == "hit" && record.Verified is null;
+                replayed += wasReplayed ? 1 : 0;
+                run += wasReplayed ? 0 : 1;
+                testSavedMs += wasReplayed ? record.SavedMs ?? 0 : 0;
+                verified += record.Verified == true ? 1 : 0;
+                differences += record.Verified == false ? 1 : 0;
+                if (!wasReplayed && record.Result != "hit")
+                {
+                    misses.Add((record.Project + " tests", record.Explanation ?? record.Reason ?? ""));
+                }
+
+                continue;
+            }
+
             if (record.Result == "hit")
             {
                 if (record.Source == "remote")
@@ -110,6 +136,9 @@ public sealed record BuildSummary
             Saved = TimeSpan.FromMilliseconds(savedMs),
             Spent = TimeSpan.FromMilliseconds(spentMs),
             Misses = misses,
+            TestRunsReplayed = replayed,
+            TestRunsRun = run,
+            TestTimeSaved = TimeSpan.FromMilliseconds(testSavedMs),
         };
     }
 
@@ -118,7 +147,8 @@ public sealed record BuildSummary
         $"ArtifactCache: {Compilations} compilation{(Compilations == 1 ? "" : "s")}: {HitsLocal} local hit{S(HitsLocal)}, {HitsRemote} remote hit{S(HitsRemote)}, " +
         $"{MissesStored} miss{Es(MissesStored)} stored, {MissesNotStored} not stored, {Skipped} skipped, " +
         $"{(WarningCodes.Count == 0 ? "no warnings" : "warnings " + string.Join(", ", WarningCodes))}; compile time saved {Duration(Saved)}" +
-        (Verified + VerifyDifferences > 0 ? $"; verified {Verified} hit{S(Verified)}, {VerifyDifferences} differ{(VerifyDifferences == 1 ? "s" : "")}" : "");
+        (Verified + VerifyDifferences > 0 ? $"; verified {Verified} hit{S(Verified)}, {VerifyDifferences} differ{(VerifyDifferences == 1 ? "s" : "")}" : "") +
+        (TestRunsReplayed + TestRunsRun > 0 ? $"; test runs: {TestRunsReplayed} replayed, {TestRunsRun} run, test time saved {Duration(TestTimeSaved)}" : "");
 
     /// <summary>A Markdown section: the counts as a table, then each miss and why (up to <paramref name="maxMisses"/>).</summary>
     public string ToMarkdown(string title = "ArtifactCache", int maxMisses = 20)
@@ -129,6 +159,14 @@ public sealed record BuildSummary
         text.AppendLine("| Hits (local) | Hits (remote) | Misses stored | Misses not stored | Skipped | Verified hits | Hits that differed | Cache warnings | Compile time saved |");
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         text.AppendLine(CultureInfo.InvariantCulture, $"| {HitsLocal} | {HitsRemote} | {MissesStored} | {MissesNotStored} | {Skipped} | {Verified} | {VerifyDifferences} | {(WarningCodes.Count == 0 ? "none" : string.Join(", ", WarningCodes))} | {Duration(Saved)} |");
+        if (TestRunsReplayed + TestRunsRun > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("| Test runs replayed | Test runs run | Test time saved |");
+            text.AppendLine("|---:|---:|---:|");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {TestRunsReplayed} | {TestRunsRun} | {Duration(TestTimeSaved)} |");
+        }
+
         if (Misses.Count > 0)
         {
             text.AppendLine();
@@ -168,6 +206,9 @@ public sealed record BuildSummary
         json.WriteEndArray();
         json.WriteNumber("savedMs", (long)Saved.TotalMilliseconds);
         json.WriteNumber("spentMs", (long)Spent.TotalMilliseconds);
+        json.WriteNumber("testRunsReplayed", TestRunsReplayed);
+        json.WriteNumber("testRunsRun", TestRunsRun);
+        json.WriteNumber("testSavedMs", (long)TestTimeSaved.TotalMilliseconds);
         json.WriteEndObject();
     }
 
@@ -209,7 +250,8 @@ public sealed record BuildSummary
                 String(root, "explanation"),
                 Number(root, "durationMs") ?? 0,
                 Number(root, "savedMs"),
-                root.TryGetProperty("verified", out var verified) && verified.ValueKind is JsonValueKind.True or JsonValueKind.False ? verified.GetBoolean() : null);
+                root.TryGetProperty("verified", out var verified) && verified.ValueKind is JsonValueKind.True or JsonValueKind.False ? verified.GetBoolean() : null,
+                String(root, "target"));
             return true;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -224,5 +266,6 @@ public sealed record BuildSummary
     private static long? Number(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 
-    private readonly record struct ReportRecord(string Project, string Result, string? Source, string? Key, bool Stored, string? Reason, string? Explanation, long DurationMs, long? SavedMs, bool? Verified);
+    private readonly record struct ReportRecord(string Project, string Result, string? Source, string? Key, bool Stored, string? Reason, string? Explanation, long DurationMs, long? SavedMs, bool? Verified, string? Target);
+
 }

@@ -23,6 +23,9 @@ public static class CompilationReport
 {
     public const string Target = "CoreCompile";
 
+    /// <summary>The target a test run's records name (the SDK's VSTest target, around which the cache works).</summary>
+    public const string TestRunTarget = "VSTest";
+
     /// <param name="project">The project.</param>
     /// <param name="outcome">What happened.</param>
     /// <param name="target">A declared target's name; null for the compilation.</param>
@@ -33,7 +36,7 @@ public static class CompilationReport
         if (outcome.IsHit)
         {
             var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
-            var local = target is null ? "local compile" : "the target's own outputs";
+            var local = target switch { null => "local compile", TestRunTarget => "the run's own outcome", _ => "the target's own outputs" };
             var verified = outcome.Verified switch { true => ", verified", false => $", verify found a difference: {local} used", _ => "" };
             return $"ArtifactCache: {display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
         }

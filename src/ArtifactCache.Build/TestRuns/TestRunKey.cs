@@ -1,0 +1,161 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using ArtifactCache.Build.Compilation;
+
+namespace ArtifactCache.Build.TestRuns;
+
+/// <summary>One test project's test run, as the VSTest target is about to start it.</summary>
+public sealed record TestRunRequest
+{
+    /// <summary>The test assembly ($(TargetPath)).</summary>
+    public required string TestAssembly { get; init; }
+
+    /// <summary>The folder the run loads from: every file under it is keyed ($(TargetDir)).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Where the run writes result files (TRX, attachments).</summary>
+    public required string ResultsDirectory { get; init; }
+
+    /// <summary>The results folder may hold other projects' results of this build (explicit --results-directory, several TFMs).</summary>
+    public bool SharedResultsDirectory { get; init; }
+
+    /// <summary>The run settings file the run uses, if any.</summary>
+    public string? RunSettingsFile { get; init; }
+
+    /// <summary>The arguments that decide which tests run and how: name (the VSTest task parameter) and value.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Arguments { get; init; } = [];
+
+    /// <summary>Environment variables the user lists (ArtifactCacheTestEnvironment): their values are keyed.</summary>
+    public IReadOnlyList<string> EnvironmentNames { get; init; } = [];
+
+    /// <summary>Files or folders the user lists (ArtifactCacheTestInput): their content is keyed.</summary>
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+
+    /// <summary>The checkout, so listed inputs are named relative to it.</summary>
+    public string? RepositoryRoot { get; init; }
+
+    /// <summary>The .NET installation the test host runs on ($(NetCoreRoot)).</summary>
+    public string? DotnetRoot { get; init; }
+
+    /// <summary>"Tests (net10.0)", as log lines name the run.</summary>
+    public string DisplayName { get; init; } = "";
+
+    /// <summary>Names this project's test run across checkouts, for the key history.</summary>
+    public string? HistoryIdentity { get; init; }
+}
+
+/// <summary>
+/// The key of a test run: the bytes it loads (every file in the output folder, by its path there), the run settings
+/// file, the arguments that change which tests run or how, the shared frameworks installed for it, the OS and
+/// architecture, and what the user lists: environment variables and input files or folders. Not in it: anything else
+/// a test reads at run time (network, databases, the clock, files outside the output folder it is not told about);
+/// that is why caching test results is opt in (see the README's "Test results").
+/// </summary>
+public static class TestRunKey
+{
+    public const string KeyFormat = "artifactcache-test-v1";
+
+    public static CompilationKey Build(TestRunRequest request, FileHasher hasher, Func<string, string?> environment)
+    {
+        var inputs = new List<KeyInput>
+        {
+            new("format", KeyFormat),
+            new("platform", $"{OperatingSystemName()} {RuntimeInformation.OSArchitecture}".ToLowerInvariant()),
+            new("test assembly", Path.GetFileName(request.TestAssembly)),
+        };
+
+        inputs.AddRange(FolderInputs("output: ", request.OutputDirectory, hasher));
+        inputs.Add(new("run settings", request.RunSettingsFile is { } settings ? hasher.Hash(Path.GetFullPath(settings)) ?? CompilationKeyBuilder.MissingFile : "none"));
+        inputs.AddRange(request.Arguments
+            .Where(a => !string.IsNullOrEmpty(a.Value))
+            .Select(a => new KeyInput("argument: " + a.Key, FileHasher.HashText(a.Value)))
+            .OrderBy(a => a.Name, StringComparer.Ordinal));
+        inputs.AddRange(RuntimeInputs(request));
+
+        // Roll-forward settings change which runtime the test host picks; they are read from the environment.
+        foreach (var name in request.EnvironmentNames.Concat(["DOTNET_ROLL_FORWARD", "DOTNET_ROLL_FORWARD_TO_PRERELEASE"]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var value = environment(name);
+            inputs.Add(new("environment: " + name, value is null ? "unset" : FileHasher.HashText(value)));
+        }
+
+        foreach (var input in request.Inputs.Select(Path.GetFullPath).Distinct(ResultFolder.PathComparer).Order(StringComparer.Ordinal))
+        {
+            var name = "input: " + RelativeName(input, request.RepositoryRoot);
+            if (Directory.Exists(input))
+            {
+                inputs.AddRange(FolderInputs(name + "/", input, hasher));
+            }
+            else
+            {
+                inputs.Add(new(name, hasher.Hash(input) ?? CompilationKeyBuilder.MissingFile));
+            }
+        }
+
+        return CompilationKey.FromInputs(inputs);
+    }
+
+    /// <summary>Every file under the folder by its '/'-separated relative path, in ordinal order; an empty or missing folder says so.</summary>
+    private static IEnumerable<KeyInput> FolderInputs(string prefix, string folder, FileHasher hasher)
+    {
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root))
+        {
+            return [new KeyInput(prefix.TrimEnd('/', ' ', ':'), CompilationKeyBuilder.MissingFile)];
+        }
+
+        var files = Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
+            .Select(f => (Name: prefix + Path.GetRelativePath(root, f).Replace('\\', '/'), Path: f))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => new KeyInput(f.Name, hasher.Hash(f.Path) ?? CompilationKeyBuilder.MissingFile))
+            .ToList();
+        return files.Count > 0 ? files : [new KeyInput(prefix + "(empty)", "empty")];
+    }
+
+    /// <summary>
+    /// The shared frameworks the runtime config names, with every version of each installed in the .NET the test host
+    /// starts from: the host picks one of them by its roll-forward rules, so a runtime installed or removed is a change.
+    /// </summary>
+    private static IEnumerable<KeyInput> RuntimeInputs(TestRunRequest request)
+    {
+        var config = Path.ChangeExtension(request.TestAssembly, ".runtimeconfig.json");
+        var frameworks = new List<string>();
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(config));
+            if (document.RootElement.TryGetProperty("runtimeOptions", out var options))
+            {
+                if (options.TryGetProperty("framework", out var framework) && framework.TryGetProperty("name", out var name))
+                {
+                    frameworks.Add(name.GetString() ?? "");
+                }
+
+                if (options.TryGetProperty("frameworks", out var list) && list.ValueKind == JsonValueKind.Array)
+                {
+                    frameworks.AddRange(list.EnumerateArray().Select(f => f.TryGetProperty("name", out var n) ? n.GetString() ?? "" : ""));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // A .NET Framework test assembly, or no runtime config: the output folder's content is all there is to key.
+        }
+
+        foreach (var framework in frameworks.Where(f => f.Length > 0 && f.IndexOfAny(Path.GetInvalidFileNameChars()) < 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var folder = request.DotnetRoot is { Length: > 0 } root ? Path.Combine(root, "shared", framework) : null;
+            IEnumerable<string?> versions = folder is not null && Directory.Exists(folder)
+                ? Directory.EnumerateDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)
+                : [];
+            yield return new KeyInput("runtime: " + framework, string.Join(",", versions));
+        }
+    }
+
+    private static string RelativeName(string path, string? root) =>
+        root is not null && path.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar, ResultFolder.PathComparison)
+            ? Path.GetRelativePath(root, path).Replace('\\', '/')
+            : path.Replace('\\', '/');
+
+    private static string OperatingSystemName() =>
+        OperatingSystem.IsWindows() ? "windows" : OperatingSystem.IsMacOS() ? "macos" : OperatingSystem.IsLinux() ? "linux" : RuntimeInformation.OSDescription;
+}
