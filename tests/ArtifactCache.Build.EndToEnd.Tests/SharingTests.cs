@@ -60,6 +60,7 @@ public sealed class SharingTests : IDisposable
             Assert.Contains("build/ArtifactCache.Build.props", entries);
             Assert.Contains("build/ArtifactCache.Build.targets", entries);
             Assert.Contains("build/ArtifactCache.Build.DeclaredTargets.targets", entries);
+            Assert.Contains("build/ArtifactCache.Build.TestRuns.targets", entries);
             Assert.Contains("buildTransitive/ArtifactCache.Build.props", entries);
             Assert.Contains("buildTransitive/ArtifactCache.Build.targets", entries);
             Assert.Contains("tasks/net8.0/ArtifactCache.Build.dll", entries);

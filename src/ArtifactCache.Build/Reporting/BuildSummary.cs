@@ -76,7 +76,7 @@ public sealed record BuildSummary
                 differences += record.Verified == false ? 1 : 0;
                 if (!wasReplayed && record.Result != "hit")
                 {
-                    misses.Add((record.Project + " tests", record.Explanation ?? record.Reason ?? ""));
+                    misses.Add((record.Project, "tests ran: " + (record.Explanation ?? record.Reason ?? "")));
                 }
 
                 continue;

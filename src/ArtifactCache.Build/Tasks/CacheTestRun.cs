@@ -109,6 +109,7 @@ public sealed class CacheTestRunLookup : TestRunTask
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             ResultsDirectory = Results(),
             SharedResultsDirectory = !string.IsNullOrWhiteSpace(ResultsDirectory) || !string.IsNullOrWhiteSpace(TargetFrameworks),
+            CollectsData = value("VSTestCollect").Length > 0 || settings.HasDataCollectors || value("VSTestCLIRunSettings").Contains("DataCollect", StringComparison.OrdinalIgnoreCase),
             RunSettingsFile = string.IsNullOrWhiteSpace(RunSettingsFile) ? null : Path.GetFullPath(RunSettingsFile),
             Arguments = arguments,
             EnvironmentNames = (EnvironmentNames ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

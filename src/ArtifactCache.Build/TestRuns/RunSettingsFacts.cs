@@ -2,8 +2,8 @@ using System.Xml;
 
 namespace ArtifactCache.Build.TestRuns;
 
-/// <summary>The two things a run settings file can say that change how the cache handles a run.</summary>
-public sealed record RunSettingsFacts(bool NamesResultsDirectory, bool HasTrxLogger, string? Problem)
+/// <summary>What a run settings file can say that changes how the cache handles a run.</summary>
+public sealed record RunSettingsFacts(bool NamesResultsDirectory, bool HasTrxLogger, string? Problem, bool HasDataCollectors = false)
 {
     public static readonly RunSettingsFacts None = new(false, false, null);
 
@@ -17,7 +17,7 @@ public sealed record RunSettingsFacts(bool NamesResultsDirectory, bool HasTrxLog
 
         try
         {
-            bool results = false, trx = false;
+            bool results = false, trx = false, collectors = false;
             using var reader = XmlReader.Create(path, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true });
             while (reader.Read())
             {
@@ -27,10 +27,11 @@ public sealed record RunSettingsFacts(bool NamesResultsDirectory, bool HasTrxLog
                 }
 
                 results |= reader.LocalName == "ResultsDirectory";
+                collectors |= reader.LocalName is "DataCollector" or "InProcDataCollector";
                 trx |= reader.LocalName == "Logger" && (IsTrxLogger(reader.GetAttribute("friendlyName")) || IsTrxLogger(reader.GetAttribute("uri")));
             }
 
-            return new RunSettingsFacts(results, trx, null);
+            return new RunSettingsFacts(results, trx, null, collectors);
         }
         catch (Exception e) when (e is XmlException or IOException or UnauthorizedAccessException)
         {

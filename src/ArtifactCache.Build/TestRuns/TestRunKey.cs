@@ -19,6 +19,9 @@ public sealed record TestRunRequest
     /// <summary>The results folder may hold other projects' results of this build (explicit --results-directory, several TFMs).</summary>
     public bool SharedResultsDirectory { get; init; }
 
+    /// <summary>The run has data collectors (--collect, or in its run settings): code coverage reads its source-root maps.</summary>
+    public bool CollectsData { get; init; }
+
     /// <summary>The run settings file the run uses, if any.</summary>
     public string? RunSettingsFile { get; init; }
 
@@ -64,7 +67,7 @@ public static class TestRunKey
             new("test assembly", Path.GetFileName(request.TestAssembly)),
         };
 
-        inputs.AddRange(FolderInputs("output: ", request.OutputDirectory, hasher));
+        inputs.AddRange(FolderInputs("output: ", request.OutputDirectory, hasher, request.CollectsData ? null : IsCoverageSourceRootMap));
         inputs.Add(new("run settings", request.RunSettingsFile is { } settings ? hasher.Hash(Path.GetFullPath(settings)) ?? CompilationKeyBuilder.MissingFile : "none"));
         inputs.AddRange(request.Arguments
             .Where(a => !string.IsNullOrEmpty(a.Value))
@@ -96,7 +99,7 @@ public static class TestRunKey
     }
 
     /// <summary>Every file under the folder by its '/'-separated relative path, in ordinal order; an empty or missing folder says so.</summary>
-    private static IEnumerable<KeyInput> FolderInputs(string prefix, string folder, FileHasher hasher)
+    private static IEnumerable<KeyInput> FolderInputs(string prefix, string folder, FileHasher hasher, Func<string, bool>? unread = null)
     {
         var root = Path.GetFullPath(folder);
         if (!Directory.Exists(root))
@@ -105,6 +108,7 @@ public static class TestRunKey
         }
 
         var files = Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
+            .Where(f => unread is null || !unread(f))
             .Select(f => (Name: prefix + Path.GetRelativePath(root, f).Replace('\\', '/'), Path: f))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => new KeyInput(f.Name, hasher.Hash(f.Path) ?? CompilationKeyBuilder.MissingFile))
@@ -149,6 +153,19 @@ public static class TestRunKey
                 : [];
             yield return new KeyInput("runtime: " + framework, string.Join(",", versions));
         }
+    }
+
+    /// <summary>
+    /// The source-root maps coverlet.collector and Microsoft.CodeCoverage write beside the test assembly: the checkout's
+    /// paths, for the coverage report. Only those data collectors read them, so a run without data collectors does not
+    /// depend on them (and keying them would tie every run to its checkout folder); with collectors they are keyed.
+    /// </summary>
+    internal static bool IsCoverageSourceRootMap(string path)
+    {
+        var name = Path.GetFileName(path);
+        return name.StartsWith("CoverletSourceRootsMapping_", StringComparison.Ordinal)
+            || name.StartsWith(".msCoverageSourceRootsMapping_", StringComparison.Ordinal)
+            || name.StartsWith(".msCoverageExtensionSourceRootsMapping_", StringComparison.Ordinal);
     }
 
     private static string RelativeName(string path, string? root) =>

@@ -144,6 +144,31 @@ public sealed class BuildSummaryTests : IDisposable
         Assert.Contains("\"verified\":null", Line("Core", new CompilationOutcome { Succeeded = true, Result = "hit", Key = "k" }), StringComparison.Ordinal);
     }
 
-    private static string Line(string name, CompilationOutcome outcome) =>
-        CompilationReport.JsonLine(new ProjectIdentity($"/repo/{name}/{name}.csproj", "net10.0", "Debug"), outcome, DateTimeOffset.UnixEpoch);
+    [Fact]
+    public void Test_runs_are_counted_apart_from_compilations_with_the_test_time_their_replays_saved()
+    {
+        var lines = new[]
+        {
+            Line("Core", new CompilationOutcome { Succeeded = true, Result = "hit", Source = CacheSource.Local, Key = "c", SavedMs = 500 }),
+            Line("Core.Tests", new CompilationOutcome { Succeeded = true, Result = "hit", Source = CacheSource.Remote, Key = "t1", SavedMs = 4000 }, CompilationReport.TestRunTarget),
+            Line("Domain.Tests", new CompilationOutcome { Succeeded = true, Result = "miss", Key = "t2", Stored = true, Changes = [new InputChange("output: Domain.dll", "content")] }, CompilationReport.TestRunTarget),
+            // Verify mode ran this one's tests: it saved nothing.
+            Line("App.Tests", new CompilationOutcome { Succeeded = true, Result = "hit", Key = "t3", SavedMs = 9000, Verified = true }, CompilationReport.TestRunTarget),
+        };
+
+        var summary = BuildSummary.FromReportLines(lines);
+
+        Assert.Equal(1, summary.Compilations);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), summary.Saved);
+        Assert.Equal((1, 2), (summary.TestRunsReplayed, summary.TestRunsRun));
+        Assert.Equal(TimeSpan.FromSeconds(4), summary.TestTimeSaved);
+        Assert.Equal(1, summary.Verified);
+        Assert.EndsWith("; verified 1 hit, 0 differ; test runs: 1 replayed, 2 run, test time saved 4.0 s", summary.ToLine(), StringComparison.Ordinal);
+        Assert.Contains("| 1 | 2 | 4.0 s |", summary.ToMarkdown(), StringComparison.Ordinal);
+        Assert.Equal(["Domain.Tests.csproj"], summary.Misses.Select(m => Path.GetFileName(m.Project)));
+        Assert.StartsWith("tests ran: 1 input changed since the last build: output: Domain.dll", summary.Misses[0].Why, StringComparison.Ordinal);
+    }
+
+    private static string Line(string name, CompilationOutcome outcome, string target = CompilationReport.Target) =>
+        CompilationReport.JsonLine(new ProjectIdentity($"/repo/{name}/{name}.csproj", "net10.0", "Debug"), outcome, DateTimeOffset.UnixEpoch, target);
 }

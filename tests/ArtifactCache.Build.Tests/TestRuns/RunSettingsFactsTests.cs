@@ -35,6 +35,19 @@ public sealed class RunSettingsFactsTests : IDisposable
     }
 
     [Fact]
+    public void A_settings_file_with_a_data_collector_says_so()
+    {
+        var path = Path.Combine(_scratch.FullName, "coverage.runsettings");
+        File.WriteAllText(path, """
+            <RunSettings>
+              <DataCollectionRunSettings><DataCollectors><DataCollector friendlyName="XPlat code coverage" /></DataCollectors></DataCollectionRunSettings>
+            </RunSettings>
+            """);
+
+        Assert.True(RunSettingsFacts.Read(path).HasDataCollectors);
+    }
+
+    [Fact]
     public void A_plain_settings_file_says_neither_and_a_broken_one_says_why()
     {
         var plain = Path.Combine(_scratch.FullName, "plain.runsettings");

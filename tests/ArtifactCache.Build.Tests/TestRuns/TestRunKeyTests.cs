@@ -107,6 +107,21 @@ public sealed class TestRunKeyTests : IDisposable
         Assert.Equal(before, Key());
     }
 
+    [Theory]
+    [InlineData("CoverletSourceRootsMapping_Tests")]
+    [InlineData(".msCoverageSourceRootsMapping_Tests")]
+    [InlineData(".msCoverageExtensionSourceRootsMapping_Tests")]
+    public void A_coverage_source_root_map_holding_the_checkout_path_is_keyed_only_when_a_data_collector_reads_it(string map)
+    {
+        Write(Path.Combine(Bin, map), "/work/checkout-1/");
+        var without = Key();
+        var with = Key(Request() with { CollectsData = true });
+        File.WriteAllText(Path.Combine(Bin, map), "/work/checkout-2/");
+
+        Assert.Equal(without, Key());
+        Assert.NotEqual(with, Key(Request() with { CollectsData = true }));
+    }
+
     [Fact]
     public void A_listed_input_that_does_not_exist_is_keyed_as_missing()
     {
