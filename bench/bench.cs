@@ -84,7 +84,8 @@ try
             var measurement = scenario.Measure(run);
             scenario.Results.Add(measurement);
             Console.WriteLine($"  run {run + 1}/{options.Runs}  {scenario.Name,-20} {measurement.Seconds,7:0.00} s" +
-                (measurement.Compiled is { } compiled ? $"  compiled {compiled.Count}" : ""));
+                (measurement.Compiled is { } compiled ? $"  compiled {compiled.Count}" : "") +
+                (measurement.TestsRun is { } testsRun ? $"  test projects run {testsRun.Count}, replayed {measurement.TestsReplayed?.Count ?? 0}" : ""));
         }
     }
 
@@ -125,7 +126,7 @@ static int Fail(string message)
 /// The command line. The scenario groups beyond the original nine (--developer, --peer, --network) are on at the full
 /// size and off at the quick size unless asked for, so the quick run that CI and BenchSmokeTests use stays short.
 /// </summary>
-internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bool Developer, bool Peer, bool Network, int LatencyMs, bool MinVer, IReadOnlySet<string>? Only = null)
+internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bool Developer, bool Peer, bool Network, int LatencyMs, bool MinVer, IReadOnlySet<string>? Only = null, bool Tests = false)
 {
     public bool UsesBuildServers => Developer || Peer;
 
@@ -135,7 +136,7 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bo
         int? runs = null;
         string? output = null;
         var keep = false;
-        bool? developer = null, peer = null, network = null;
+        bool? developer = null, peer = null, network = null, tests = null;
         var latency = 50;
         var minVer = false;
         HashSet<string>? only = null;
@@ -174,6 +175,9 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bo
                 case "--minver":
                     minVer = true;
                     break;
+                case "--tests":
+                    tests = true;
+                    break;
                 case "--only" when i + 1 < args.Length:
                     // Named scenarios only (comma-separated), from the groups that are on: for profiling one comparison.
                     only = new HashSet<string>(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
@@ -184,6 +188,7 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bo
                     developer = false;
                     peer = false;
                     network = false;
+                    tests = false;
                     break;
                 default:
                     return null;
@@ -191,14 +196,17 @@ internal sealed record Options(string Size, int Runs, string? Out, bool Keep, bo
         }
 
         var full = size == "full";
-        return new Options(size, runs ?? (full ? 3 : 1), output, keep, developer ?? full, peer ?? full, network ?? full, latency, minVer, only);
+        return new Options(size, runs ?? (full ? 3 : 1), output, keep, developer ?? full, peer ?? full, network ?? full, latency, minVer, only, tests ?? full);
     }
 }
 
 internal sealed class BenchException(string message) : Exception(message);
 
-/// <summary>One timed build: its wall-clock time and, when the package reported, the projects that compiled.</summary>
-internal sealed record Measurement(double Seconds, IReadOnlyList<string>? Compiled);
+/// <summary>
+/// One timed build: its wall-clock time and, when the package reported, the projects that compiled; for `dotnet test`,
+/// the test projects whose tests ran and those whose passing run was replayed.
+/// </summary>
+internal sealed record Measurement(double Seconds, IReadOnlyList<string>? Compiled, IReadOnlyList<string>? TestsRun = null, IReadOnlyList<string>? TestsReplayed = null);
 
 internal sealed class Scenario(string name, string description, Func<int, Measurement> measure)
 {
@@ -221,7 +229,9 @@ internal sealed class Scenario(string name, string description, Func<int, Measur
 /// <param name="RoslynCache">The SDK compiler's own output cache (<c>ROSLYN_CACHE_PATH</c>), with the clone root mapped
 /// to <c>/_/</c>, as its documentation tells a user to, so that it can hit across folders.</param>
 /// <param name="Extra">More arguments for <c>dotnet build</c>.</param>
-internal sealed record BuildSettings(bool Package, string? Cache = null, string? Remote = null, bool Server = false, string? RoslynCache = null, string[]? Extra = null);
+/// <param name="Test"><c>dotnet test</c> instead of <c>dotnet build</c>.</param>
+/// <param name="TestResults">With <see cref="Test"/>: the test projects opt in to test results (<c>ArtifactCacheTestResults</c>).</param>
+internal sealed record BuildSettings(bool Package, string? Cache = null, string? Remote = null, bool Server = false, string? RoslynCache = null, string[]? Extra = null, bool Test = false, bool TestResults = false);
 
 /// <summary>The scenarios and the trees and caches they start from.</summary>
 internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server, DelayProxy? proxy, Options options)
@@ -229,6 +239,7 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
     private readonly string _seededCache = Path.Combine(work, "cache-seeded");
     private readonly string _seededVolatileCache = Path.Combine(work, "cache-seeded-volatile");
     private readonly string _seededRoslynCache = Path.Combine(work, "roslyn-cache-seeded");
+    private readonly string _seededTestCache = Path.Combine(work, "cache-seeded-tests");
     private readonly string _builtWithout = Path.Combine(work, "built-without-package");
     private readonly string _builtWith = Path.Combine(work, "built-with-package");
     private int _clones;
@@ -261,6 +272,19 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             var roslynSeed = Clone();
             RequireCompiled(Build(roslynSeed, new(Package: false, Server: true, RoslynCache: _seededRoslynCache)), solution.Projects.Count, "the Roslyn cache's seeding build");
             Paths.DeleteTree(roslynSeed);
+        }
+
+        if (options.Tests)
+        {
+            Console.WriteLine("bench: seeding a local cache with the commit's builds and passing test runs (dotnet test)");
+            var testSeed = Clone();
+            var tested = Build(testSeed, new(Package: true, Cache: _seededTestCache, Test: true, TestResults: true));
+            if (tested.TestsRun?.Count != TestProjects.Count)
+            {
+                throw new BenchException($"the seeding test run stored {tested.TestsRun?.Count} test runs, expected {TestProjects.Count}.");
+            }
+
+            Paths.DeleteTree(testSeed);
         }
 
         if (options.MinVer)
@@ -348,6 +372,15 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
                 Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Remote: proxy.Url))))));
         }
 
+        if (options.Tests)
+        {
+            // Both after the same kind of edit on a warm compile cache, so they differ only in the test runs.
+            scenarios.Add(new("test-all", "Body edit at the bottom, new commit, fresh clone, warm local cache, dotnet test: every test project runs", run =>
+                Fresh(clone => Edited(clone, body: true, 5000 + run, new(Package: true, Cache: _seededCache, Test: true)) with { TestsRun = TestProjects, TestsReplayed = [] })));
+            scenarios.Add(new("test-replay", "As test-all, test projects opted in (ArtifactCacheTestResults) on a cache seeded by dotnet test", run =>
+                Fresh(clone => Edited(clone, body: true, 6000 + run, new(Package: true, Cache: _seededTestCache, Test: true, TestResults: true)))));
+        }
+
         if (options.MinVer)
         {
             scenarios.Add(new("body-edit-volatile", "As body-edit, with ArtifactCacheVolatileVersion=true, on a local cache seeded that way", run =>
@@ -356,6 +389,8 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
 
         return scenarios;
     }
+
+    private IReadOnlyList<string> TestProjects => [.. solution.Projects.Where(p => p.Kind == ProjectKind.Tests).Select(p => p.Name).Order(StringComparer.Ordinal)];
 
     private Measurement Floor(string clone, bool server)
     {
@@ -469,33 +504,44 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             arguments.Add("-p:PathMap=" + Path.TrimEndingDirectorySeparator(tree) + Path.DirectorySeparatorChar + "=/_/");
         }
 
+        if (settings.TestResults)
+        {
+            arguments.Add("-p:ArtifactCacheTestResults=true");
+        }
+
         arguments.AddRange(settings.Extra ?? []);
+        var command = settings.Test ? "test" : "build";
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        var result = dotnet.Run(tree, "build", arguments, environment, settings.Server);
+        var result = dotnet.Run(tree, command, arguments, environment, settings.Server);
         clock.Stop();
         if (!result.Succeeded)
         {
-            throw new BenchException($"dotnet build failed in {tree}:\n{result.Output}");
+            throw new BenchException($"dotnet {command} failed in {tree}:\n{result.Output}");
         }
 
         IReadOnlyList<string>? compiled = null;
+        IReadOnlyList<string>? testsRun = null, testsReplayed = null;
         if (settings.Package)
         {
             // No line at all is a no-op build: CoreCompile was up to date, so the package was not even asked. That the
             // package is active is checked once, by the seeding build.
-            var lines = File.Exists(report) ? File.ReadAllLines(report).Where(l => l.Length > 0).ToList() : [];
-            compiled = lines.Select(l => JsonNode.Parse(l)!)
-                .Where(n => (string?)n["result"] == "miss")
-                .Select(n => Path.GetFileNameWithoutExtension((string)n["project"]!))
-                .Order(StringComparer.Ordinal).ToList();
+            var lines = File.Exists(report) ? File.ReadAllLines(report).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).ToList() : [];
+            List<string> Projects(Func<JsonNode, bool> which) =>
+                [.. lines.Where(which).Select(n => Path.GetFileNameWithoutExtension((string)n["project"]!)).Order(StringComparer.Ordinal)];
+            compiled = Projects(n => (string?)n["target"] != "VSTest" && (string?)n["result"] == "miss");
+            if (settings.TestResults)
+            {
+                testsRun = Projects(n => (string?)n["target"] == "VSTest" && (string?)n["result"] == "miss");
+                testsReplayed = Projects(n => (string?)n["target"] == "VSTest" && (string?)n["result"] == "hit");
+            }
         }
         else if (settings.RoslynCache is not null)
         {
             compiled = RoslynCacheStores(settings.RoslynCache, started);
         }
 
-        return new Measurement(clock.Elapsed.TotalSeconds, compiled);
+        return new Measurement(clock.Elapsed.TotalSeconds, compiled, testsRun, testsReplayed);
     }
 
     /// <summary>
@@ -1302,6 +1348,15 @@ internal static class Report
             Ratio2($"remote hit vs floor, {slow["warm-remote-".Length..]} round trip", slow, "floor", 1.25, "≤ 1.25");
         }
 
+        if (byName.ContainsKey("test-all") && byName.ContainsKey("test-replay"))
+        {
+            var run = byName["test-replay"].Results.Last().TestsRun ?? [];
+            var expected = solution.ProjectsSeeingTheBottomApi().Where(p => solution.Projects.Any(q => q.Name == p && q.Kind == ProjectKind.Tests)).ToList();
+            ratios.Add((JsonNode)Ratio("dotnet test after a body edit at the bottom: test projects run", "test-replay", run.Count,
+                $"{expected.Count} (those that load the bottom library) of {solution.Projects.Count(p => p.Kind == ProjectKind.Tests)}", run.SequenceEqual(expected)));
+            Ratio2("dotnet test, replaying unchanged test projects, against running all", "test-replay", "test-all", 1, "< 1");
+        }
+
         if (byName.ContainsKey("body-edit-volatile"))
         {
             var compiled = LastCompiled("body-edit-volatile");
@@ -1360,6 +1415,8 @@ internal static class Report
                 ["min"] = Math.Round(s.Results.Min(r => r.Seconds), 3),
                 ["max"] = Math.Round(s.Results.Max(r => r.Seconds), 3),
                 ["compiled"] = s.Results.Last().Compiled is { } compiled ? new JsonArray([.. compiled.Select(p => (JsonNode)p)]) : null,
+                ["testsRun"] = s.Results.Last().TestsRun is { } run ? new JsonArray([.. run.Select(p => (JsonNode)p)]) : null,
+                ["testsReplayed"] = s.Results.Last().TestsReplayed is { } replayed ? new JsonArray([.. replayed.Select(p => (JsonNode)p)]) : null,
             })]),
             ["ratios"] = ratios,
             ["peer"] = peer,
@@ -1370,6 +1427,7 @@ internal static class Report
                 ["network"] = options.Network,
                 ["latencyMsEachWay"] = options.LatencyMs,
                 ["minVer"] = options.MinVer,
+                ["tests"] = options.Tests,
             },
         };
     }
