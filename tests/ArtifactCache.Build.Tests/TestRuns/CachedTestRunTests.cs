@@ -168,6 +168,25 @@ public sealed class CachedTestRunTests : IDisposable
         Assert.True(outcome.Verified);
     }
 
+    [Fact]
+    public void A_corrupt_entry_is_one_warning_and_the_tests_run()
+    {
+        var (first, _) = Test(Checkout("a"), userTrx: true);
+        var entry = new LocalCache(_cache, CacheSettings.DefaultLocalMaxBytes, _log).TryGet(first.Key!)!;
+        var bytes = File.ReadAllBytes(entry);
+        Array.Fill(bytes, (byte)0x5A, bytes.Length / 2, bytes.Length / 4);
+        File.WriteAllBytes(entry, bytes);
+
+        var b = Checkout("b");
+        var (lookup, outcome) = Test(b, userTrx: true);
+
+        Assert.Equal(TestRunState.Miss, lookup.State);
+        Assert.Single(_log.WarningCodes);
+        // Nothing of the broken entry reached the results folder except what this run wrote, and the run is stored again.
+        Assert.True(outcome!.Stored, outcome.Reason);
+        Assert.Equal(TestRunState.Replayed, Test(Checkout("c"), userTrx: true).Lookup.State);
+    }
+
     [Theory]
     [InlineData("results/../../escape.trx")]
     [InlineData("results/sub/../../../escape.trx")]
