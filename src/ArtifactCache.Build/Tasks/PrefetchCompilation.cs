@@ -1,6 +1,5 @@
 using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
-using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using Microsoft.Build.Framework;
 
@@ -60,14 +59,4 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-}
-
-/// <summary>The package's settings as the tasks receive them: Include = MSBuild property name, Value = its value.</summary>
-internal static class TaskSettings
-{
-    public static CacheSettings Resolve(ITaskItem[] items, ICacheLog log)
-    {
-        var properties = items.ToDictionary(s => s.ItemSpec, s => s.GetMetadata("Value"), StringComparer.OrdinalIgnoreCase);
-        return new SettingsResolver(name => properties.TryGetValue(name, out var value) ? value : null, Environment.GetEnvironmentVariable, log).Resolve();
-    }
 }
