@@ -45,4 +45,5 @@ public static class DiagnosticCodes
     // Declared targets (ArtifactCacheTarget items)
     public const string TargetDeclarationRefused = "ACB5005";
     public const string TargetRanAfterRestore = "ACB5006";
+    public const string TestInputMissing = "ACB5007";
 }

@@ -128,6 +128,13 @@ public sealed class CachedTestRun
         var key = TestRunKey.Build(request, _hasher, _environment);
         if (key.Inputs.FirstOrDefault(i => i.Hash == CompilationKeyBuilder.MissingFile) is { } missing)
         {
+            if (missing.Name.StartsWith(TestRunKey.InputPrefix, StringComparison.Ordinal))
+            {
+                // The user's list is wrong: say so once, with a code. (A missing output folder or run settings file is
+                // VSTest's to report.)
+                _log.Warning(DiagnosticCodes.TestInputMissing, $"{request.DisplayName}: ArtifactCacheTestInput names {missing.Name[TestRunKey.InputPrefix.Length..]}, which does not exist; the tests run without the cache.");
+            }
+
             return new TestRunLookup { State = TestRunState.Off, StartedUtc = started, Outcome = NotCached($"not cacheable: {missing.Name} does not exist", stopwatch.Elapsed) };
         }
 

@@ -58,6 +58,9 @@ public static class TestRunKey
 {
     public const string KeyFormat = "artifactcache-test-v1";
 
+    /// <summary>How the key names a file the user lists in ArtifactCacheTestInput.</summary>
+    public const string InputPrefix = "input: ";
+
     public static CompilationKey Build(TestRunRequest request, FileHasher hasher, Func<string, string?> environment)
     {
         var inputs = new List<KeyInput>
@@ -84,7 +87,7 @@ public static class TestRunKey
 
         foreach (var input in request.Inputs.Select(Path.GetFullPath).Distinct(ResultFolder.PathComparer).Order(StringComparer.Ordinal))
         {
-            var name = "input: " + RelativeName(input, request.RepositoryRoot);
+            var name = InputPrefix + RelativeName(input, request.RepositoryRoot);
             if (Directory.Exists(input))
             {
                 inputs.AddRange(FolderInputs(name + "/", input, hasher));

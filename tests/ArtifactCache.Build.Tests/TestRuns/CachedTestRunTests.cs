@@ -169,6 +169,20 @@ public sealed class CachedTestRunTests : IDisposable
     }
 
     [Fact]
+    public void A_listed_input_that_does_not_exist_is_a_coded_warning_and_the_tests_run_uncached()
+    {
+        var a = Checkout("a");
+        var request = Request(a) with { Inputs = [Path.Combine(a, "testdata-missing")], RepositoryRoot = a, DisplayName = "Tests (net10.0) tests" };
+
+        var lookup = Cache().Lookup(request, userTrx: false, Scratch(a), CancellationToken.None);
+
+        Assert.Equal(TestRunState.Off, lookup.State);
+        Assert.Contains("testdata-missing does not exist", lookup.Outcome!.Reason, StringComparison.Ordinal);
+        Assert.Equal([DiagnosticCodes.TestInputMissing], _log.WarningCodes);
+        Assert.Contains("ArtifactCacheTestInput names testdata-missing", _log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_corrupt_entry_is_one_warning_and_the_tests_run()
     {
         var (first, _) = Test(Checkout("a"), userTrx: true);
