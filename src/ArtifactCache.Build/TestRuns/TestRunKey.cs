@@ -78,6 +78,13 @@ public static class TestRunKey
             .OrderBy(a => a.Name, StringComparer.Ordinal));
         inputs.AddRange(RuntimeInputs(request));
 
+        // Adapters from --test-adapter-path are loaded by the run: their bytes, not only their folder's name.
+        var adapterFolders = request.Arguments.Where(a => a.Key == "VSTestTestAdapterPath").SelectMany(a => a.Value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        foreach (var (folder, index) in adapterFolders.Select((f, i) => (f, i)))
+        {
+            inputs.AddRange(FolderInputs($"adapter {index}: ", folder, hasher));
+        }
+
         // Roll-forward settings change which runtime the test host picks; they are read from the environment.
         foreach (var name in request.EnvironmentNames.Concat(["DOTNET_ROLL_FORWARD", "DOTNET_ROLL_FORWARD_TO_PRERELEASE"]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {

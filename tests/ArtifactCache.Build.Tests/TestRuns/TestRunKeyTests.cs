@@ -67,7 +67,7 @@ public sealed class TestRunKeyTests : IDisposable
     {
         "a copied library's bytes", "a content file in the output folder", "a new file in the output folder", "the run settings file",
         "the test filter", "a listed environment variable", "a listed environment variable set where it was unset",
-        "a file in a listed input folder", "a runtime installed beside the one in use", "DOTNET_ROLL_FORWARD",
+        "a file in a listed input folder", "a runtime installed beside the one in use", "DOTNET_ROLL_FORWARD", "an adapter in the test adapter path",
     };
 
     [Theory]
@@ -89,6 +89,12 @@ public sealed class TestRunKeyTests : IDisposable
             case "a file in a listed input folder": File.WriteAllText(Path.Combine(Root, "repo", "TestData", "b.txt"), "b"); break;
             case "a runtime installed beside the one in use": Directory.CreateDirectory(Path.Combine(Root, "dotnet", "shared", "Microsoft.NETCore.App", "10.0.2")); break;
             case "DOTNET_ROLL_FORWARD": _environment["DOTNET_ROLL_FORWARD"] = "LatestMajor"; break;
+            case "an adapter in the test adapter path":
+                request = request with { Arguments = [.. request.Arguments, new("VSTestTestAdapterPath", Path.Combine(Root, "adapters"))] };
+                Write(Path.Combine(Root, "adapters", "My.TestAdapter.dll"), "adapter v1");
+                before = Key(request);
+                File.WriteAllText(Path.Combine(Root, "adapters", "My.TestAdapter.dll"), "adapter v2");
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(change));
         }
 
