@@ -5,14 +5,15 @@ namespace ArtifactCache.Build.EndToEnd.Tests;
 
 /// <summary>
 /// A repository of three libraries in a chain (Core, Domain over Core, App over Domain) and a test project over each,
-/// one per VSTest adapter: Core.Tests (xUnit), Domain.Tests (NUnit), App.Tests (MSTest), all from the SDK's templates
-/// and opted in by ArtifactCacheTestResults in Directory.Build.props. Core.Tests has a test that fails when the listed
+/// one per VSTest adapter: Core.Tests (xUnit), Domain.Tests (NUnit), App.Tests (MSTest), all from the SDK's templates,
+/// and App.Specs (xunit.v3, a Microsoft.Testing.Platform application run by VSTest through xunit.runner.visualstudio),
+/// all opted in by ArtifactCacheTestResults in Directory.Build.props. Core.Tests has a test that fails when the listed
 /// variable ACB_MODE is "fail", and one that reads a data file outside its output folder, listed as an input. Tested
 /// cold once with `dotnet test --logger trx` against the real remote server, which stores every run locally and remotely.
 /// </summary>
 public sealed class TestRunRepository : IDisposable
 {
-    public static readonly string[] TestProjects = ["App.Tests", "Core.Tests", "Domain.Tests"];
+    public static readonly string[] TestProjects = ["App.Specs", "App.Tests", "Core.Tests", "Domain.Tests"];
 
     public TestRunRepository()
     {
@@ -52,9 +53,28 @@ public sealed class TestRunRepository : IDisposable
             Path.Combine(Source, "Core.Tests", "Core.Tests.csproj"),
             "<PropertyGroup><ArtifactCacheTestEnvironment>ACB_MODE</ArtifactCacheTestEnvironment></PropertyGroup><ItemGroup><ArtifactCacheTestInput Include=\"testdata\" /></ItemGroup>");
         Workspace.Write(Path.Combine(Source, "Domain.Tests", "UnitTest1.cs"), "namespace Domain.Tests;\n\npublic class PricesTests\n{\n    [Test]\n    public void Total_adds_one() => Assert.That(Domain.Prices.Total(2), Is.EqualTo(5));\n}\n");
+        Workspace.Write(Path.Combine(Source, "App.Specs", "App.Specs.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <OutputType>Exe</OutputType>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                <PackageReference Include="xunit.v3" Version="3.2.2" />
+                <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+                <ProjectReference Include="../App/App.csproj" />
+              </ItemGroup>
+              <ItemGroup>
+                <Using Include="Xunit" />
+              </ItemGroup>
+            </Project>
+            """);
+        Workspace.Write(Path.Combine(Source, "App.Specs", "CheckoutSpecs.cs"), "namespace App.Specs;\n\npublic class CheckoutSpecs\n{\n    [Fact]\n    public void Paying_one_costs_three() => Assert.Equal(3, App.Checkout.Pay(1));\n}\n");
         Workspace.Write(Path.Combine(Source, "App.Tests", "Test1.cs"), "namespace App.Tests;\n\n[TestClass]\npublic sealed class CheckoutTests\n{\n    [TestMethod]\n    public void Pay_is_the_total() => Assert.AreEqual(7, App.Checkout.Pay(3));\n}\n");
 
-        Workspace.Write(Path.Combine(Source, "All.slnx"), "<Solution>\n" + string.Concat(new[] { "Core", "Domain", "App", "Core.Tests", "Domain.Tests", "App.Tests" }.Select(p => $"  <Project Path=\"{p}/{p}.csproj\" />\n")) + "</Solution>\n");
+        Workspace.Write(Path.Combine(Source, "All.slnx"), "<Solution>\n" + string.Concat(new[] { "Core", "Domain", "App", "Core.Tests", "Domain.Tests", "App.Tests", "App.Specs" }.Select(p => $"  <Project Path=\"{p}/{p}.csproj\" />\n")) + "</Solution>\n");
         Workspace.Write(Path.Combine(Source, ".gitignore"), "bin/\nobj/\nTestResults/\n");
         Workspace.Git(Source, "init", "-q");
         // A hosted origin, as a real checkout has: Source Link then writes the same map in every clone.
@@ -166,7 +186,7 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
 
         Assert.True(run.Succeeded, run.ToString());
         Assert.Equal(["Core.Tests"], Replayed(run));
-        Assert.Equal(["App.Tests", "Domain.Tests"], Ran(run));
+        Assert.Equal(["App.Specs", "App.Tests", "Domain.Tests"], Ran(run));
         Assert.All(TestRunRepository.TestRuns(run).Where(r => !r.IsHit), r => Assert.Contains("output: Domain.dll", r.Explanation, StringComparison.Ordinal));
         Assert.Single(TrxFiles(clone, "Core.Tests"));
         Assert.Single(TrxFiles(clone, "Domain.Tests"));
