@@ -89,15 +89,9 @@ public sealed class CacheTestRunLookup : TestRunTask
     {
         step.Begin();
         var arguments = Arguments.Select(a => new KeyValuePair<string, string>(a.ItemSpec, a.GetMetadata("Value"))).ToList();
-        var value = (string name) => arguments.FirstOrDefault(a => a.Key == name).Value ?? "";
         var settings = RunSettingsFacts.Read(RunSettingsFile);
-        var refusal =
-            IsTrue(value("VSTestListTests")) ? "the run only lists tests"
-            : value("VSTestDiag").Length > 0 ? "a diagnostic log was asked for (--diag)"
-            : value("VSTestCLIRunSettings").Contains("ResultsDirectory", StringComparison.OrdinalIgnoreCase) || settings.NamesResultsDirectory
-                ? "the run settings name a results folder, which the package does not follow"
-            : settings.Problem;
-        if (refusal is not null)
+        var facts = new TestRunArguments(arguments, settings);
+        if (facts.Refusal is { } refusal)
         {
             step.Report(Target, new CompilationOutcome { Succeeded = true, Result = "miss", Reason = "not cacheable: " + refusal });
             return;
@@ -109,7 +103,7 @@ public sealed class CacheTestRunLookup : TestRunTask
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             ResultsDirectory = Results(),
             SharedResultsDirectory = !string.IsNullOrWhiteSpace(ResultsDirectory) || !string.IsNullOrWhiteSpace(TargetFrameworks),
-            CollectsData = value("VSTestCollect").Length > 0 || settings.HasDataCollectors || value("VSTestCLIRunSettings").Contains("DataCollect", StringComparison.OrdinalIgnoreCase),
+            CollectsData = facts.CollectsData,
             RunSettingsFile = string.IsNullOrWhiteSpace(RunSettingsFile) ? null : Path.GetFullPath(RunSettingsFile),
             Arguments = arguments,
             EnvironmentNames = (EnvironmentNames ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -154,8 +148,6 @@ public sealed class CacheTestRunLookup : TestRunTask
 
         Log.LogMessage(MessageImportance.Low, $"ArtifactCache: {request.DisplayName}: {lookup.State}{(lookup.Key is null ? "" : ", key " + lookup.Key)}");
     }
-
-    private static bool IsTrue(string value) => value.Equals("true", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
