@@ -3,14 +3,15 @@ using ArtifactCache.Build.EndToEnd.Tests.Infrastructure;
 namespace ArtifactCache.Build.EndToEnd.Tests;
 
 /// <summary>
-/// A repository of the SDK's own Visual Basic and F# templates (classlib and console in each language, xunit in F#) and
-/// a C# console that references both libraries, with a GitHub origin so Source Link writes a map, built cold once. Each
+/// A repository of the SDK's own Visual Basic and F# templates (classlib and console in each language, xunit in F#), a
+/// C# classlib that the F# and VB libraries reference, and a C# console that references both of them (so C# sits below
+/// and above each other language), with a GitHub origin so Source Link writes a map, built cold once. Each F# or VB
 /// library has one warning the cases check is replayed. Clones go to sibling folders with names as long as the first
 /// checkout's: fsc's outputs depend on the length of the checkout path (see the README).
 /// </summary>
 public sealed class LanguagesRepository : IDisposable
 {
-    public static readonly string[] Projects = ["CsApp", "FsApp", "FsLib", "FsTests", "VbApp", "VbLib"];
+    public static readonly string[] Projects = ["CsApp", "CsLib", "FsApp", "FsLib", "FsTests", "VbApp", "VbLib"];
 
     public LanguagesRepository()
     {
@@ -19,7 +20,7 @@ public sealed class LanguagesRepository : IDisposable
         foreach (var (template, language, name) in new[]
                  {
                      ("classlib", "VB", "VbLib"), ("console", "VB", "VbApp"), ("classlib", "F#", "FsLib"), ("console", "F#", "FsApp"),
-                     ("xunit", "F#", "FsTests"), ("console", "C#", "CsApp"),
+                     ("xunit", "F#", "FsTests"), ("console", "C#", "CsApp"), ("classlib", "C#", "CsLib"),
                  })
         {
             New(template, language, name);
@@ -30,9 +31,13 @@ public sealed class LanguagesRepository : IDisposable
         Reference("FsTests/FsTests.fsproj", "FsLib/FsLib.fsproj");
         Reference("CsApp/CsApp.csproj", "VbLib/VbLib.vbproj");
         Reference("CsApp/CsApp.csproj", "FsLib/FsLib.fsproj");
-        Workspace.Write(Path.Combine(Source, "VbLib", "Warn.vb"), "Public Class Warn\n    Public Shared Function Twice(x As Integer) As Integer\n        Dim unused As Integer\n        Return x * 2\n    End Function\nEnd Class\n");
-        Workspace.Write(Path.Combine(Source, "FsLib", "Library.fs"), "namespace FsLib\n\nmodule Say =\n    let hello name = \"Hello \" + name\n\n    let twice (x: int) =\n        x + 1\n        x * 2\n");
-        Workspace.Write(Path.Combine(Source, "CsApp", "Program.cs"), "System.Console.WriteLine(FsLib.Say.hello(\"C#\") + \" \" + VbLib.Warn.Twice(21));\n");
+        Reference("FsLib/FsLib.fsproj", "CsLib/CsLib.csproj");
+        Reference("VbLib/VbLib.vbproj", "CsLib/CsLib.csproj");
+        File.Delete(Path.Combine(Source, "CsLib", "Class1.cs"));
+        Workspace.Write(Path.Combine(Source, "CsLib", "Numbers.cs"), "namespace CsLib;\n\npublic static class Numbers\n{\n    public static int Half(int x) => x / 2;\n}\n");
+        Workspace.Write(Path.Combine(Source, "VbLib", "Warn.vb"), "Public Class Warn\n    Public Shared Function Twice(x As Integer) As Integer\n        Dim unused As Integer\n        Return x * 2\n    End Function\n\n    Public Shared Function Half(x As Integer) As Integer\n        Return CsLib.Numbers.Half(x)\n    End Function\nEnd Class\n");
+        Workspace.Write(Path.Combine(Source, "FsLib", "Library.fs"), "namespace FsLib\n\nmodule Say =\n    let hello name = \"Hello \" + name\n\n    let twice (x: int) =\n        x + 1\n        x * 2\n\n    let half (x: int) = CsLib.Numbers.Half x\n");
+        Workspace.Write(Path.Combine(Source, "CsApp", "Program.cs"), "System.Console.WriteLine(FsLib.Say.hello(\"C#\") + \" \" + VbLib.Warn.Twice(21) + \" \" + FsLib.Say.half(42) + \" \" + VbLib.Warn.Half(42));\n");
         Workspace.Write(Path.Combine(Source, "Languages.slnx"), "<Solution>\n" + string.Concat(Projects.Select(p => $"  <Project Path=\"{p}/{p}.{Extension(p)}\" />\n")) + "</Solution>\n");
         Workspace.ImportPackageFromRepo(Source);
         Workspace.Write(Path.Combine(Source, ".gitignore"), "bin/\nobj/\n");
@@ -68,7 +73,7 @@ public sealed class LanguagesRepository : IDisposable
 
     public void Dispose() => Workspace.Dispose();
 
-    private static string Extension(string project) => project[..2] switch { "Vb" => "vbproj", "Fs" => "fsproj", _ => "csproj" };
+    public static string Extension(string project) => project[..2] switch { "Vb" => "vbproj", "Fs" => "fsproj", _ => "csproj" };
 
     private void New(string template, string language, string name)
     {
@@ -115,13 +120,15 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
         }
 
         var app = Dotnet.Run(clone, _repository.Cache, ["run", "--no-build", "--project", "CsApp"]);
-        Assert.Contains("Hello C# 42", app.Output, StringComparison.Ordinal);
+        // C# above F# and VB above C#: each language's call reached the one below it.
+        Assert.Contains("Hello C# 42 21 21", app.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_committed_body_edit_in_each_library_misses_exactly_those_libraries_and_warnings_as_errors_fail_the_fsharp_build()
     {
         var clone = _repository.Clone("repo-c");
+        File.WriteAllText(Path.Combine(clone, "CsLib", "Numbers.cs"), File.ReadAllText(Path.Combine(clone, "CsLib", "Numbers.cs")).Replace("x / 2", "x >> 1", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(clone, "VbLib", "Warn.vb"), File.ReadAllText(Path.Combine(clone, "VbLib", "Warn.vb")).Replace("x * 2", "x + x", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(clone, "FsLib", "Library.fs"), File.ReadAllText(Path.Combine(clone, "FsLib", "Library.fs")).Replace("\"Hello \" + name", "\"Hello \" + name + \"!\"", StringComparison.Ordinal));
 
@@ -130,15 +137,43 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
         var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
 
         Assert.True(run.Succeeded, run.ToString());
-        // A body edit leaves each library's reference assembly as it was (F# in Debug: see the README), so nothing above them compiles.
-        Assert.Equal(["FsLib", "VbLib"], run.Misses);
+        // A body edit leaves each library's reference assembly as it was (F# in Debug: see the README), so nothing above them
+        // compiles for it: the F# and VB libraries miss for their own edits only, not for the C# one below them.
+        Assert.Equal(["CsLib", "FsLib", "VbLib"], run.Misses);
         Assert.Equal(["CsApp", "FsApp", "FsTests", "VbApp"], run.Hits);
-        Assert.Contains("Library.fs (content)", run.Report.Single(r => r.ProjectName == "FsLib").Explanation, StringComparison.Ordinal);
-        Assert.Contains("Warn.vb (content)", run.Report.Single(r => r.ProjectName == "VbLib").Explanation, StringComparison.Ordinal);
+        Assert.Contains("Numbers.cs (content)", Explanation(run, "CsLib"), StringComparison.Ordinal);
+        Assert.Contains("Library.fs (content)", Explanation(run, "FsLib"), StringComparison.Ordinal);
+        Assert.Contains("Warn.vb (content)", Explanation(run, "VbLib"), StringComparison.Ordinal);
+        Assert.DoesNotContain("CsLib", Explanation(run, "FsLib"), StringComparison.Ordinal);
+        Assert.DoesNotContain("CsLib", Explanation(run, "VbLib"), StringComparison.Ordinal);
 
         var strict = Dotnet.Run(clone, _repository.Cache, ["build", "FsLib/FsLib.fsproj", "--no-incremental", "-p:TreatWarningsAsErrors=true"]);
         Assert.False(strict.Succeeded, strict.ToString());
         Assert.Contains("error FS0020", strict.Output, StringComparison.Ordinal);
-        Assert.False(Assert.Single(strict.Report).Stored, strict.ToString());
+        // FsLib's reference to CsLib builds CsLib too (it compiles cleanly under the same switch).
+        Assert.False(strict.Report.Single(r => r.ProjectName == "FsLib").Stored, strict.ToString());
     }
+
+    [Fact]
+    public void A_public_api_edit_in_the_csharp_library_misses_it_and_every_fsharp_vb_and_csharp_project_above_it()
+    {
+        var clone = _repository.Clone("repo-d");
+        var numbers = Path.Combine(clone, "CsLib", "Numbers.cs");
+        File.WriteAllText(numbers, File.ReadAllText(numbers).Replace("{\n", "{\n    public static int Third(int x) => x / 3;\n\n", StringComparison.Ordinal));
+        Workspace.Git(clone, "commit", "-q", "-am", "api edit");
+
+        var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
+
+        Assert.True(run.Succeeded, run.ToString());
+        // Every other project sees CsLib: the F# and VB libraries directly, the rest through the SDK's transitive project
+        // references (F# projects get them too).
+        Assert.Equal(LanguagesRepository.Projects, run.Misses);
+        foreach (var above in LanguagesRepository.Projects.Where(p => p != "CsLib"))
+        {
+            Assert.Contains("CsLib.dll", Explanation(run, above), StringComparison.Ordinal);
+        }
+    }
+
+    private static string Explanation(BuildRun run, string project) =>
+        run.Report.Single(r => r.ProjectName == project).Explanation ?? throw new InvalidOperationException($"{project} has no explanation\n{run}");
 }
