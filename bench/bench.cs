@@ -54,7 +54,7 @@ try
     Git.Run(source, "init", "-q");
     Git.Run(source, "add", "-A");
     Git.Run(source, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "generated");
-    Console.WriteLine($"bench: generated {solution.Projects.Count} projects, {solution.SourceFileCount} C# files in {source}");
+    Console.WriteLine($"bench: generated {solution.Projects.Count} projects ({solution.Projects.Count(p => p.Language == Language.FSharp)} F#, {solution.Projects.Count(p => p.Language == Language.VisualBasic)} Visual Basic), {solution.SourceFileCount} source files in {source}");
 
     await using var server = await RemoteServer.StartAsync(repo, Path.Combine(work, "remote-storage"));
     await using var proxy = options.Network ? DelayProxy.Start(server.Url, TimeSpan.FromMilliseconds(options.LatencyMs)) : null;
@@ -240,8 +240,10 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
     private readonly string _seededVolatileCache = Path.Combine(work, "cache-seeded-volatile");
     private readonly string _seededRoslynCache = Path.Combine(work, "roslyn-cache-seeded");
     private readonly string _seededTestCache = Path.Combine(work, "cache-seeded-tests");
-    private readonly string _builtWithout = Path.Combine(work, "built-without-package");
-    private readonly string _builtWith = Path.Combine(work, "built-with-package");
+    // Every tree the package builds is a sibling under clones/ with a five-letter name: fsc's outputs depend on the length
+    // of the checkout path, so F# entries are shared only between checkouts whose paths are equally long (see the README).
+    private readonly string _builtWithout = Path.Combine(work, "clones", "plain");
+    private readonly string _builtWith = Path.Combine(work, "clones", "built");
     private int _clones;
 
     private const string VolatileVersion = "-p:ArtifactCacheVolatileVersion=true";
@@ -270,7 +272,7 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
         {
             Console.WriteLine("bench: seeding the SDK compiler's own output cache (compiler server on)");
             var roslynSeed = Clone();
-            RequireCompiled(Build(roslynSeed, new(Package: false, Server: true, RoslynCache: _seededRoslynCache)), solution.Projects.Count, "the Roslyn cache's seeding build");
+            RequireCompiled(Build(roslynSeed, new(Package: false, Server: true, RoslynCache: _seededRoslynCache)), solution.RoslynProjectCount, "the Roslyn cache's seeding build");
             Paths.DeleteTree(roslynSeed);
         }
 
@@ -452,8 +454,8 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
 
     private string Clone()
     {
-        // A new folder each time, as a second machine or a second checkout would have.
-        var clone = Path.Combine(work, "clones", $"c{++_clones}");
+        // A new folder each time, as a second machine or a second checkout would have; as long as every other (c0001...).
+        var clone = Path.Combine(work, "clones", $"c{++_clones:D4}");
         Git.Run(work, "clone", "-q", source, clone);
         return clone;
     }
@@ -569,9 +571,9 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             }
         }
 
-        if (stored.Count + used != solution.Projects.Count)
+        if (stored.Count + used != solution.RoslynProjectCount)
         {
-            throw new BenchException($"the SDK compiler's cache in {cache} stored {stored.Count} and reused {used} entries in a build of {solution.Projects.Count} projects: it was not used for every compilation.");
+            throw new BenchException($"the SDK compiler's cache in {cache} stored {stored.Count} and reused {used} entries in a build of {solution.RoslynProjectCount} C# and VB projects: it was not used for every compilation.");
         }
 
         return [.. stored.Order(StringComparer.Ordinal)];
@@ -610,25 +612,36 @@ internal sealed class SolutionShape
 
     public string SolutionFile => "Bench.slnx";
 
-    public int SourceFileCount => Projects.Sum(p => p.Kind == ProjectKind.Library ? FilesPerLibrary + 1 : 2);
+    public int SourceFileCount => Projects.Sum(p => p.Kind != ProjectKind.Library ? 2 : p.Language == Language.CSharp ? FilesPerLibrary + 1 : OtherLanguageFiles + 1);
+
+    /// <summary>Feature files of the F# and the Visual Basic library: a quarter of a C# library's.</summary>
+    public int OtherLanguageFiles => FilesPerLibrary / 4;
+
+    /// <summary>The projects the SDK's Roslyn compiles (C# and Visual Basic): what its own output cache can hold.</summary>
+    public int RoslynProjectCount => Projects.Count(p => p.Language != Language.FSharp);
 
     public static SolutionShape For(string size, bool minVer)
     {
         var projects = new List<ProjectShape>();
         void Add(string name, ProjectKind kind, params string[] references) => projects.Add(new ProjectShape(name, kind, references));
+        void AddIn(Language language, string name, params string[] references) => projects.Add(new ProjectShape(name, ProjectKind.Library, references, language));
 
         if (size == "quick")
         {
             Add(BottomLibrary, ProjectKind.Library);
             Add("Foundation.Data", ProjectKind.Library);
             Add("Domain.Orders", ProjectKind.Library, BottomLibrary);
-            Add("Services.Orders", ProjectKind.Library, "Domain.Orders");
-            Add("Apps.Api", ProjectKind.App, "Services.Orders");
+            // An F# library on the bottom one (so the API edit reaches it) and a VB library beside it (so it does not),
+            // each used by a C# project above.
+            AddIn(Language.FSharp, "Domain.Rates", BottomLibrary);
+            AddIn(Language.VisualBasic, "Domain.Ledger", "Foundation.Data");
+            Add("Services.Orders", ProjectKind.Library, "Domain.Orders", "Domain.Rates");
+            Add("Apps.Api", ProjectKind.App, "Services.Orders", "Domain.Ledger");
             Add("Domain.Orders.Tests", ProjectKind.Tests, "Domain.Orders");
             return new SolutionShape(size, projects, filesPerLibrary: 12, minVer);
         }
 
-        // 3 foundation, 8 domain, 10 service libraries, 2 apps, 7 test projects: 30 projects.
+        // 3 foundation, 8 domain, 10 service libraries, 2 apps, 7 test projects: 30 C# projects; and an F# and a VB library.
         Add(BottomLibrary, ProjectKind.Library);
         Add("Foundation.Text", ProjectKind.Library, BottomLibrary);
         Add("Foundation.Data", ProjectKind.Library);
@@ -639,13 +652,18 @@ internal sealed class SolutionShape
             Add("Domain." + domains[i], ProjectKind.Library, i % 2 == 0 ? "Foundation.Text" : "Foundation.Data");
         }
 
+        // An F# library on Text (it sees the bottom library) used by Pricing, a VB library on Data (it does not) used by Billing.
+        AddIn(Language.FSharp, "Domain.Rates", "Foundation.Text");
+        AddIn(Language.VisualBasic, "Domain.Ledger", "Foundation.Data");
+
         string[] services = ["Catalog", "Orders", "Billing", "Shipping", "Customers", "Inventory", "Pricing", "Identity", "Search", "Notifications"];
         for (var i = 0; i < services.Length; i++)
         {
             // Services use two domains: even-odd pairs see the bottom library, the last two use only Data domains.
             var first = i < 8 ? i : (4 * (i - 8)) + 1;
             var second = i < 8 ? (i + 3) % domains.Length : first + 2;
-            Add("Services." + services[i], ProjectKind.Library, "Domain." + domains[first], "Domain." + domains[second]);
+            string[] extra = services[i] switch { "Pricing" => ["Domain.Rates"], "Billing" => ["Domain.Ledger"], _ => [] };
+            Add("Services." + services[i], ProjectKind.Library, ["Domain." + domains[first], "Domain." + domains[second], .. extra]);
         }
 
         Add("Apps.Api", ProjectKind.App, [.. services.Take(6).Select(s => "Services." + s)]);
@@ -694,13 +712,20 @@ internal sealed class SolutionShape
             """);
         File.WriteAllText(Path.Combine(root, ".gitignore"), "bin/\nobj/\n");
         File.WriteAllText(Path.Combine(root, SolutionFile),
-            "<Solution>\n" + string.Concat(Projects.Select(p => $"  <Project Path=\"{p.Folder}/{p.Name}.csproj\" />\n")) + "</Solution>\n");
+            "<Solution>\n" + string.Concat(Projects.Select(p => $"  <Project Path=\"{p.Folder}/{p.Name}.{p.Extension}\" />\n")) + "</Solution>\n");
 
+        var byName = Projects.ToDictionary(p => p.Name, StringComparer.Ordinal);
         foreach (var project in Projects)
         {
             var folder = Path.Combine(root, project.Folder);
             Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, project.Name + ".csproj"), Code.Project(project));
+            if (project.Language != Language.CSharp)
+            {
+                OtherLanguages.Write(folder, project, byName, OtherLanguageFiles);
+                continue;
+            }
+
+            File.WriteAllText(Path.Combine(folder, project.Name + ".csproj"), Code.Project(project, byName));
             File.WriteAllText(Path.Combine(folder, "Api.cs"), Code.Api(project, bodyConstant: 1, extraApi: null));
             switch (project.Kind)
             {
@@ -741,18 +766,26 @@ internal enum ProjectKind
     Tests,
 }
 
-internal sealed record ProjectShape(string Name, ProjectKind Kind, string[] References)
+internal enum Language
+{
+    CSharp,
+    FSharp,
+    VisualBasic,
+}
+
+internal sealed record ProjectShape(string Name, ProjectKind Kind, string[] References, Language Language = Language.CSharp)
 {
     public string Folder => Path.Combine(Kind == ProjectKind.Tests ? "tests" : "src", Name);
+
+    public string Extension => Language switch { Language.FSharp => "fsproj", Language.VisualBasic => "vbproj", _ => "csproj" };
 }
 
 /// <summary>The generated C#: records, interfaces, generics, LINQ, async streams and a source generator (GeneratedRegex).</summary>
 internal static class Code
 {
-    public static string Project(ProjectShape project)
+    public static string Project(ProjectShape project, IReadOnlyDictionary<string, ProjectShape> byName)
     {
-        var references = string.Concat(project.References.Select(r =>
-            $"    <ProjectReference Include=\"..{Sep}..{Sep}src{Sep}{r}{Sep}{r}.csproj\" />\n"));
+        var references = ProjectReferences(project, byName);
         var properties = project.Kind switch
         {
             ProjectKind.App => "    <OutputType>Exe</OutputType>\n",
@@ -779,7 +812,12 @@ internal static class Code
     }
 
     // Project files use backslashes, which MSBuild accepts on every platform.
-    private const string Sep = "\\";
+    public const string Sep = "\\";
+
+    /// <summary>One ProjectReference line per reference, each to the project file of its language.</summary>
+    public static string ProjectReferences(ProjectShape project, IReadOnlyDictionary<string, ProjectShape> byName) =>
+        string.Concat(project.References.Select(r =>
+            $"    <ProjectReference Include=\"..{Sep}..{Sep}src{Sep}{r}{Sep}{r}.{byName[r].Extension}\" />\n"));
 
     public static string Api(ProjectShape project, int bodyConstant, int? extraApi)
     {
@@ -912,6 +950,149 @@ internal static class Code
             [InlineData(2)]
             public void Score_is_positive(int x) => Assert.True(global::{{project.References[0]}}.Api.Score(x) > 0);
         }
+
+        """;
+}
+
+/// <summary>
+/// The F# and the Visual Basic library: the same contract as a C# library (<c>&lt;Name&gt;.Api.Score(int)</c>, calling each
+/// reference's), and feature files in each language's own idioms. No F# match is incomplete: fsc writes the absolute
+/// source path of one into the assembly, which would tie the entry to one checkout (see the README's limits).
+/// </summary>
+internal static class OtherLanguages
+{
+    public static void Write(string folder, ProjectShape project, IReadOnlyDictionary<string, ProjectShape> byName, int features)
+    {
+        var calls = string.Join(" + ", project.References.Select((r, i) => $"{(project.Language == Language.FSharp ? "global" : "Global")}.{r}.Api.Score(x + {i})"));
+        var references = Code.ProjectReferences(project, byName);
+        if (project.Language == Language.FSharp)
+        {
+            // fsc compiles in the order the project lists, so the Api file that uses the features comes last.
+            var compile = string.Concat(Enumerable.Range(0, features).Select(i => $"    <Compile Include=\"Feature{i:000}.fs\" />\n")) + "    <Compile Include=\"Api.fs\" />\n";
+            File.WriteAllText(Path.Combine(folder, project.Name + ".fsproj"), ProjectFile(compile + references));
+            for (var i = 0; i < features; i++)
+            {
+                File.WriteAllText(Path.Combine(folder, $"Feature{i:000}.fs"), FSharpFeature(project, i));
+            }
+
+            File.WriteAllText(Path.Combine(folder, "Api.fs"), $$"""
+                namespace {{project.Name}}
+
+                /// <summary>The project's entry point for the projects above it.</summary>
+                [<AbstractClass; Sealed>]
+                type Api =
+                    static member Score(x: int) : int =
+                        {{calls}} + {{project.Name}}.Feature000.Rates.total [ x ] % 7 + 1
+
+                """);
+            return;
+        }
+
+        File.WriteAllText(Path.Combine(folder, project.Name + ".vbproj"), ProjectFile(references));
+        for (var i = 0; i < features; i++)
+        {
+            File.WriteAllText(Path.Combine(folder, $"Feature{i:000}.vb"), VisualBasicFeature(i));
+        }
+
+        // The SDK makes the project name the root namespace, so the class is <Name>.Api.
+        File.WriteAllText(Path.Combine(folder, "Api.vb"), $$"""
+            ' The project's entry point for the projects above it.
+            Public NotInheritable Class Api
+                Private Sub New()
+                End Sub
+
+                Public Shared Function Score(x As Integer) As Integer
+                    Return {{calls}} + CInt(Feature000.Ledger.Total({New Feature000.Entry(1, "one", x)})) Mod 7 + 1
+                End Function
+            End Class
+
+            """);
+    }
+
+    private static string ProjectFile(string items) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <ItemGroup>
+        {items}  </ItemGroup>
+        </Project>
+
+        """;
+
+    private static string FSharpFeature(ProjectShape project, int i) => $$"""
+        namespace {{project.Name}}.Feature{{i:000}}
+
+        type Shape =
+            | Circle of radius: float
+            | Rectangle of width: float * height: float
+            | Triangle of a: float * b: float * c: float
+
+        type Rate = { Name: string; Percent: decimal; Tags: string list }
+
+        module Rates =
+            let area shape =
+                match shape with
+                | Circle r -> System.Math.PI * r * r
+                | Rectangle (w, h) -> w * h
+                | Triangle (a, b, c) ->
+                    let s = (a + b + c) / 2.0
+                    sqrt (s * (s - a) * (s - b) * (s - c))
+
+            let expensive (rates: Rate list) =
+                rates |> List.filter (fun r -> r.Percent > {{i * 7 % 100 + 10}}m) |> List.map (fun r -> r.Name)
+
+            let describe (rate: Rate) =
+                match rate.Tags with
+                | [] -> sprintf "%s: %M%%" rate.Name rate.Percent
+                | tags -> sprintf "%s: %M%% (%d tags)" rate.Name rate.Percent (List.length tags)
+
+            let total (xs: int list) = xs |> List.sumBy (fun x -> x * {{i + 1}} + 1)
+
+            let largest (shapes: Shape list) =
+                shapes |> List.map (fun s -> s, area s) |> List.sortByDescending snd |> List.tryHead |> Option.map fst
+
+        """;
+
+    private static string VisualBasicFeature(int i) => $$"""
+        Imports System.Collections.Generic
+        Imports System.Linq
+
+        Namespace Feature{{i:000}}
+            Public NotInheritable Class Entry
+                Public Sub New(entryId As Integer, entryName As String, entryAmount As Decimal)
+                    Id = entryId
+                    Name = entryName
+                    Amount = entryAmount
+                End Sub
+
+                Public ReadOnly Property Id As Integer
+                Public ReadOnly Property Name As String
+                Public ReadOnly Property Amount As Decimal
+
+                Public ReadOnly Property IsLarge As Boolean
+                    Get
+                        Return Amount > {{i * 7 % 100 + 10}}D
+                    End Get
+                End Property
+            End Class
+
+            Public Module Ledger
+                Public Function Total(entries As IEnumerable(Of Entry)) As Decimal
+                    Return entries.Where(Function(e) e.Amount > 0D).Sum(Function(e) e.Amount * {{i + 1}})
+                End Function
+
+                Public Function Describe(entry As Entry) As String
+                    Select Case True
+                        Case entry.IsLarge
+                            Return $"{entry.Name}: large"
+                        Case Else
+                            Return $"{entry.Name}: {entry.Amount:0.00}"
+                    End Select
+                End Function
+
+                Public Function Largest(entries As IEnumerable(Of Entry)) As Entry
+                    Return entries.OrderByDescending(Function(e) e.Amount).FirstOrDefault()
+                End Function
+            End Module
+        End Namespace
 
         """;
 }
@@ -1447,7 +1628,7 @@ internal static class Report
         var machine = report["machine"]!;
         var solution = report["solution"]!;
         text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of {report["package"]} on {report["date"]}: size {report["size"]}, {report["runs"]} run(s) of each scenario, interleaved.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine["cores"]} cores, {machine["os"]}, .NET SDK {machine["sdk"]}. Solution: {solution["projects"]} projects, {solution["sourceFiles"]} C# files.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine["cores"]} cores, {machine["os"]}, .NET SDK {machine["sdk"]}. Solution: {solution["projects"]} projects, {solution["sourceFiles"]} source files (C#, F# and Visual Basic).");
         text.AppendLine();
         text.AppendLine("| Scenario | Median (s) | Min-max (s) | Projects compiled | What it is |");
         text.AppendLine("|---|---:|---:|---:|---|");

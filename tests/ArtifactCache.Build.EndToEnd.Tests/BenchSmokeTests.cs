@@ -57,6 +57,10 @@ public sealed class BenchSmokeTests : IDisposable
 
         string[] Compiled(string name) => [.. scenarios[name].GetProperty("compiled").EnumerateArray().Select(p => p.GetString()!)];
         Assert.Equal(projects, Compiled("cold-store").Length);
+        // The F# and the VB library are in the graph (so the hit scenarios above also hit them: F# across the clones'
+        // equal-length folders).
+        Assert.Contains("Domain.Rates", Compiled("cold-store"));
+        Assert.Contains("Domain.Ledger", Compiled("cold-store"));
         Assert.Empty(Compiled("warm-local"));
         Assert.Empty(Compiled("warm-remote"));
         Assert.Empty(Compiled("noop-cache"));
@@ -66,6 +70,8 @@ public sealed class BenchSmokeTests : IDisposable
         var apiEdit = Compiled("api-edit");
         Assert.Contains("Foundation.Primitives", apiEdit);
         Assert.DoesNotContain("Foundation.Data", apiEdit);
+        Assert.Contains("Domain.Rates", apiEdit);          // F#, on the bottom library
+        Assert.DoesNotContain("Domain.Ledger", apiEdit);   // VB, on Foundation.Data
         Assert.InRange(apiEdit.Length, 2, projects - 1);
         var ratios = root.GetProperty("ratios").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!, StringComparer.Ordinal);
         Assert.True(ratios["API edit: projects compiled"].GetProperty("met").GetBoolean(), ratios["API edit: projects compiled"].ToString());

@@ -1,16 +1,19 @@
 using ArtifactCache.Build.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ArtifactCache.Build.EndToEnd.Tests;
 
 /// <summary>
-/// A repository of the SDK's own Visual Basic and F# templates (classlib and console in each language, xunit in F#) and
-/// a C# console that references both libraries, with a GitHub origin so Source Link writes a map, built cold once. Each
-/// library has one warning the cases check is replayed. Clones go to sibling folders with names as long as the first
+/// A repository of the SDK's own Visual Basic and F# templates (classlib and console in each language, xunit in F#), a
+/// C# classlib that the F# and VB libraries reference, and a C# console that references both of them (so C# sits below
+/// and above each other language), with a GitHub origin so Source Link writes a map, built cold once. Each F# or VB
+/// library has one warning the cases check is replayed. FsLib has a signature file and a second source, so the edit
+/// matrix can edit a signature and reorder sources. Clones go to sibling folders with names as long as the first
 /// checkout's: fsc's outputs depend on the length of the checkout path (see the README).
 /// </summary>
 public sealed class LanguagesRepository : IDisposable
 {
-    public static readonly string[] Projects = ["CsApp", "FsApp", "FsLib", "FsTests", "VbApp", "VbLib"];
+    public static readonly string[] Projects = ["CsApp", "CsLib", "FsApp", "FsLib", "FsTests", "VbApp", "VbLib"];
 
     public LanguagesRepository()
     {
@@ -19,7 +22,7 @@ public sealed class LanguagesRepository : IDisposable
         foreach (var (template, language, name) in new[]
                  {
                      ("classlib", "VB", "VbLib"), ("console", "VB", "VbApp"), ("classlib", "F#", "FsLib"), ("console", "F#", "FsApp"),
-                     ("xunit", "F#", "FsTests"), ("console", "C#", "CsApp"),
+                     ("xunit", "F#", "FsTests"), ("console", "C#", "CsApp"), ("classlib", "C#", "CsLib"),
                  })
         {
             New(template, language, name);
@@ -30,9 +33,26 @@ public sealed class LanguagesRepository : IDisposable
         Reference("FsTests/FsTests.fsproj", "FsLib/FsLib.fsproj");
         Reference("CsApp/CsApp.csproj", "VbLib/VbLib.vbproj");
         Reference("CsApp/CsApp.csproj", "FsLib/FsLib.fsproj");
-        Workspace.Write(Path.Combine(Source, "VbLib", "Warn.vb"), "Public Class Warn\n    Public Shared Function Twice(x As Integer) As Integer\n        Dim unused As Integer\n        Return x * 2\n    End Function\nEnd Class\n");
-        Workspace.Write(Path.Combine(Source, "FsLib", "Library.fs"), "namespace FsLib\n\nmodule Say =\n    let hello name = \"Hello \" + name\n\n    let twice (x: int) =\n        x + 1\n        x * 2\n");
-        Workspace.Write(Path.Combine(Source, "CsApp", "Program.cs"), "System.Console.WriteLine(FsLib.Say.hello(\"C#\") + \" \" + VbLib.Warn.Twice(21));\n");
+        Reference("FsLib/FsLib.fsproj", "CsLib/CsLib.csproj");
+        Reference("VbLib/VbLib.vbproj", "CsLib/CsLib.csproj");
+        File.Delete(Path.Combine(Source, "CsLib", "Class1.cs"));
+        Workspace.Write(Path.Combine(Source, "CsLib", "Numbers.cs"), "namespace CsLib;\n\npublic static class Numbers\n{\n    public static int Half(int x) => x / 2;\n}\n");
+        Workspace.Write(Path.Combine(Source, "VbLib", "Warn.vb"), "Public Class Warn\n    Public Shared Function Twice(x As Integer) As Integer\n        Dim unused As Integer\n        Return x * 2\n    End Function\n\n    Public Shared Function Half(x As Integer) As Integer\n        Return CsLib.Numbers.Half(x)\n    End Function\nEnd Class\n");
+        Workspace.Write(Path.Combine(Source, "FsLib", "Library.fs"), "namespace FsLib\n\nmodule Say =\n    let hello name = \"Hello \" + name\n\n    let twice (x: int) =\n        x + 1\n        x * 2\n\n    let half (x: int) = CsLib.Numbers.Half x\n\n    let inline triple (x: int) = x * 3\n");
+        Workspace.Write(Path.Combine(Source, "FsLib", "Library.fsi"), "namespace FsLib\n\nmodule Say =\n    val hello: name: string -> string\n    val twice: x: int -> int\n    val half: x: int -> int\n    val inline triple: x: int -> int\n");
+        Workspace.Write(Path.Combine(Source, "FsLib", "Extra.fs"), "module FsLib.Extra\n\nlet answer = 42\n");
+        var fsLib = Path.Combine(Source, "FsLib", "FsLib.fsproj");
+        var fsLibProject = File.ReadAllText(fsLib);
+        if (!fsLibProject.Contains("<Compile Include=\"Library.fs\" />", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The F# classlib template no longer compiles Library.fs by itself:\n" + fsLibProject);
+        }
+
+        File.WriteAllText(fsLib, fsLibProject.Replace("<Compile Include=\"Library.fs\" />", FsLibSources, StringComparison.Ordinal));
+        // FsApp compiles FsLib's inline function into itself: only FsLib's optimization data (a resource) holds its body.
+        Workspace.Write(Path.Combine(Source, "FsApp", "Program.fs"), "printfn \"triple %d\" (FsLib.Say.triple 14)\n");
+        Workspace.Write(Path.Combine(Source, "README.md"), "# Languages\n\nNot compiled.\n");
+        Workspace.Write(Path.Combine(Source, "CsApp", "Program.cs"), "System.Console.WriteLine(FsLib.Say.hello(\"C#\") + \" \" + VbLib.Warn.Twice(21) + \" \" + FsLib.Say.half(42) + \" \" + VbLib.Warn.Half(42));\n");
         Workspace.Write(Path.Combine(Source, "Languages.slnx"), "<Solution>\n" + string.Concat(Projects.Select(p => $"  <Project Path=\"{p}/{p}.{Extension(p)}\" />\n")) + "</Solution>\n");
         Workspace.ImportPackageFromRepo(Source);
         Workspace.Write(Path.Combine(Source, ".gitignore"), "bin/\nobj/\n");
@@ -46,6 +66,8 @@ public sealed class LanguagesRepository : IDisposable
         {
             throw new InvalidOperationException("The repository did not build cold as expected:\n" + Cold);
         }
+
+        BaseReferenceAssemblies = ReferenceAssemblies(Source);
     }
 
     public Workspace Workspace { get; } = new();
@@ -55,6 +77,19 @@ public sealed class LanguagesRepository : IDisposable
     public string Cache => Workspace.PathOf("cache");
 
     public BuildRun Cold { get; }
+
+    /// <summary>FsLib's sources in compile order, as the fixture writes them into FsLib.fsproj.</summary>
+    public const string FsLibSources = "<Compile Include=\"Library.fsi\" />\n    <Compile Include=\"Library.fs\" />\n    <Compile Include=\"Extra.fs\" />";
+
+    /// <summary>The libraries' reference assemblies after the cold build, by project name.</summary>
+    public IReadOnlyDictionary<string, byte[]> BaseReferenceAssemblies { get; }
+
+    /// <summary>Each library's reference assembly (obj/Debug/net10.0/ref/X.dll) in a tree, by project name.</summary>
+    public static Dictionary<string, byte[]> ReferenceAssemblies(string tree) =>
+        new[] { "CsLib", "FsLib", "VbLib" }
+            .Select(p => (Project: p, File: Path.Combine(tree, p, "obj", "Debug", "net10.0", "ref", p + ".dll")))
+            .Where(r => File.Exists(r.File))
+            .ToDictionary(r => r.Project, r => File.ReadAllBytes(r.File));
 
     /// <summary>A fresh clone beside the first checkout, its folder name as long ("repo-b", "repo-c"...).</summary>
     public string Clone(string name)
@@ -68,7 +103,7 @@ public sealed class LanguagesRepository : IDisposable
 
     public void Dispose() => Workspace.Dispose();
 
-    private static string Extension(string project) => project[..2] switch { "Vb" => "vbproj", "Fs" => "fsproj", _ => "csproj" };
+    public static string Extension(string project) => project[..2] switch { "Vb" => "vbproj", "Fs" => "fsproj", _ => "csproj" };
 
     private void New(string template, string language, string name)
     {
@@ -83,14 +118,19 @@ public sealed class LanguagesRepository : IDisposable
         SampleSolution.AddToProject(Path.Combine(Source, project), $"<ItemGroup><ProjectReference Include=\"../{reference}\" /></ItemGroup>");
 }
 
-/// <summary>Visual Basic and F# compilations hit, miss and replay warnings as C# ones do.</summary>
+/// <summary>
+/// Visual Basic and F# compilations hit, miss and replay warnings as C# ones do, and the edit matrix's F# and VB rows: each
+/// kind of edit misses the project it is aimed at and every project handed a reference assembly that changed, no other.
+/// </summary>
 public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
 {
     private readonly LanguagesRepository _repository;
+    private readonly ITestOutputHelper _output;
 
-    public LanguagesTests(LanguagesRepository repository)
+    public LanguagesTests(LanguagesRepository repository, ITestOutputHelper output)
     {
         _repository = repository;
+        _output = output;
     }
 
     [Fact]
@@ -115,14 +155,17 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
         }
 
         var app = Dotnet.Run(clone, _repository.Cache, ["run", "--no-build", "--project", "CsApp"]);
-        Assert.Contains("Hello C# 42", app.Output, StringComparison.Ordinal);
+        // C# above F# and VB above C#: each language's call reached the one below it.
+        Assert.Contains("Hello C# 42 21 21", app.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_committed_body_edit_in_each_library_misses_exactly_those_libraries_and_warnings_as_errors_fail_the_fsharp_build()
     {
         var clone = _repository.Clone("repo-c");
-        File.WriteAllText(Path.Combine(clone, "VbLib", "Warn.vb"), File.ReadAllText(Path.Combine(clone, "VbLib", "Warn.vb")).Replace("x * 2", "x + x", StringComparison.Ordinal));
+        // Edits no edit-matrix row makes: the cache is shared, and a row's identical edit would already be stored.
+        File.WriteAllText(Path.Combine(clone, "CsLib", "Numbers.cs"), File.ReadAllText(Path.Combine(clone, "CsLib", "Numbers.cs")).Replace("x / 2", "x / 2 + 0", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(clone, "VbLib", "Warn.vb"), File.ReadAllText(Path.Combine(clone, "VbLib", "Warn.vb")).Replace("x * 2", "2 * x", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(clone, "FsLib", "Library.fs"), File.ReadAllText(Path.Combine(clone, "FsLib", "Library.fs")).Replace("\"Hello \" + name", "\"Hello \" + name + \"!\"", StringComparison.Ordinal));
 
         // Committed: every project's generated AssemblyInfo and Source Link map now carry another commit, which a key leaves out.
@@ -130,15 +173,154 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
         var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
 
         Assert.True(run.Succeeded, run.ToString());
-        // A body edit leaves each library's reference assembly as it was (F# in Debug: see the README), so nothing above them compiles.
-        Assert.Equal(["FsLib", "VbLib"], run.Misses);
+        // A body edit leaves each library's reference assembly as it was (F# in Debug: see the README), so nothing above them
+        // compiles for it: the F# and VB libraries miss for their own edits only, not for the C# one below them.
+        Assert.Equal(["CsLib", "FsLib", "VbLib"], run.Misses);
         Assert.Equal(["CsApp", "FsApp", "FsTests", "VbApp"], run.Hits);
-        Assert.Contains("Library.fs (content)", run.Report.Single(r => r.ProjectName == "FsLib").Explanation, StringComparison.Ordinal);
-        Assert.Contains("Warn.vb (content)", run.Report.Single(r => r.ProjectName == "VbLib").Explanation, StringComparison.Ordinal);
+        Assert.Contains("Numbers.cs (content)", Explanation(run, "CsLib"), StringComparison.Ordinal);
+        Assert.Contains("Library.fs (content)", Explanation(run, "FsLib"), StringComparison.Ordinal);
+        Assert.Contains("Warn.vb (content)", Explanation(run, "VbLib"), StringComparison.Ordinal);
+        Assert.DoesNotContain("CsLib", Explanation(run, "FsLib"), StringComparison.Ordinal);
+        Assert.DoesNotContain("CsLib", Explanation(run, "VbLib"), StringComparison.Ordinal);
 
         var strict = Dotnet.Run(clone, _repository.Cache, ["build", "FsLib/FsLib.fsproj", "--no-incremental", "-p:TreatWarningsAsErrors=true"]);
         Assert.False(strict.Succeeded, strict.ToString());
         Assert.Contains("error FS0020", strict.Output, StringComparison.Ordinal);
-        Assert.False(Assert.Single(strict.Report).Stored, strict.ToString());
+        // FsLib's reference to CsLib builds CsLib too (it compiles cleanly under the same switch).
+        Assert.False(strict.Report.Single(r => r.ProjectName == "FsLib").Stored, strict.ToString());
     }
+
+    /// <summary>
+    /// Each compilation's references as the compiler is handed them: the SDK passes project references on transitively,
+    /// in F# and VB projects as in C# ones.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> References = new()
+    {
+        ["CsLib"] = [],
+        ["FsLib"] = ["CsLib"],
+        ["VbLib"] = ["CsLib"],
+        ["FsApp"] = ["FsLib", "CsLib"],
+        ["FsTests"] = ["FsLib", "CsLib"],
+        ["VbApp"] = ["VbLib", "CsLib"],
+        ["CsApp"] = ["FsLib", "VbLib", "CsLib"],
+    };
+
+    /// <summary>
+    /// An edit aimed at one project. <paramref name="ApiChanged"/>, when given, is whether the edit must change that
+    /// library's reference assembly (a body edit must not, a public API edit must), so the row cannot pass vacuously.
+    /// <paramref name="Prints"/>, when given, is what FsApp must print after the build: what a stale hit would get wrong.
+    /// </summary>
+    public sealed record Edit(string Project, Action<string> Apply, bool? ApiChanged = null, string? Prints = null);
+
+    private static string In(string clone, string project, string file) => Path.Combine(clone, project, file);
+
+    private static void Property(string clone, string project, string xml) =>
+        SampleSolution.AddToProject(In(clone, project, project + "." + LanguagesRepository.Extension(project)), $"<PropertyGroup>{xml}</PropertyGroup>");
+
+    private static void Replace(string file, string from, string to)
+    {
+        var text = File.ReadAllText(file);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        File.WriteAllText(file, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    // An array, not a dictionary: a row's position names its clone folder ("edit01"), as long as the first checkout's.
+    private static readonly (string Kind, Edit Edit)[] Edits =
+    [
+        ("F# body", new("FsLib", c => Replace(In(c, "FsLib", "Library.fs"), "\"Hello \" + name", "\"Hello, \" + name"), ApiChanged: false)),
+        ("F# public API", new("FsLib", c =>
+        {
+            Replace(In(c, "FsLib", "Library.fs"), "    let half", "    let thrice (x: int) = x * 3\n\n    let half");
+            Replace(In(c, "FsLib", "Library.fsi"), "    val half", "    val thrice: x: int -> int\n    val half");
+        }, ApiChanged: true)),
+        // Independent files, so both orders compile; F# resolves names in file order, so order is meaning in general.
+        ("F# source order", new("FsLib", c => Replace(In(c, "FsLib", "FsLib.fsproj"), LanguagesRepository.FsLibSources, "<Compile Include=\"Extra.fs\" /><Compile Include=\"Library.fsi\" /><Compile Include=\"Library.fs\" />"))),
+        // Before managed resources were keyed, FsApp hit here and printed "triple 42": a stale hit.
+        ("F# inline function body", new("FsLib", c => Replace(In(c, "FsLib", "Library.fs"), "x * 3", "x * 3 + 1"), ApiChanged: true, Prints: "triple 43")),
+        ("F# signature file doc comment", new("FsLib", c => Replace(In(c, "FsLib", "Library.fsi"), "    val hello", "    /// Greets someone.\n    val hello"))),
+        ("F# signature file hides a value", new("FsLib", c => Replace(In(c, "FsLib", "Library.fsi"), "    val twice: x: int -> int\n", ""), ApiChanged: true)),
+        ("F# DefineConstants", new("FsLib", c => Property(c, "FsLib", "<DefineConstants>$(DefineConstants);EXTRA</DefineConstants>"))),
+        ("F# WarningsAsErrors", new("FsLib", c => Property(c, "FsLib", "<WarningsAsErrors>$(WarningsAsErrors);FS0064</WarningsAsErrors>"))),
+        // On the console: FsLib's FS0020 would fail the build (the body-edit fact checks that).
+        ("F# TreatWarningsAsErrors", new("FsApp", c => Property(c, "FsApp", "<TreatWarningsAsErrors>true</TreatWarningsAsErrors>"))),
+        ("VB body", new("VbLib", c => Replace(In(c, "VbLib", "Warn.vb"), "x * 2", "x + x"), ApiChanged: false)),
+        ("VB public API", new("VbLib", c => Replace(In(c, "VbLib", "Warn.vb"), "End Class", "\n    Public Shared Function Thrice(x As Integer) As Integer\n        Return x * 3\n    End Function\nEnd Class"), ApiChanged: true)),
+        ("VB OptionStrict", new("VbLib", c => Property(c, "VbLib", "<OptionStrict>On</OptionStrict>"))),
+        ("VB OptionInfer", new("VbLib", c => Property(c, "VbLib", "<OptionInfer>Off</OptionInfer>"))),
+        ("VB DefineConstants", new("VbLib", c => Property(c, "VbLib", "<DefineConstants>EXTRA=True</DefineConstants>"))),
+        ("VB added file", new("VbLib", c => File.WriteAllText(In(c, "VbLib", "Added.vb"), "Friend Module Added\n    Friend Const Name As String = \"added\"\nEnd Module\n"))),
+        ("C# body below F# and VB", new("CsLib", c => Replace(In(c, "CsLib", "Numbers.cs"), "x / 2", "x >> 1"), ApiChanged: false)),
+        ("C# public API below F# and VB", new("CsLib", c => Replace(In(c, "CsLib", "Numbers.cs"), "{\n", "{\n    public static int Third(int x) => x / 3;\n\n"), ApiChanged: true)),
+    ];
+
+    private static readonly (string Kind, Action<string> Apply)[] NonChanges =
+    [
+        ("a committed edit of a file nothing compiles", c =>
+        {
+            Replace(Path.Combine(c, "README.md"), "Not compiled.", "Not compiled, and never will be.");
+            Workspace.Git(c, "commit", "-q", "-am", "docs");
+        }),
+        ("a clone in another folder of the same name length", _ => { }),
+    ];
+
+    public static TheoryData<string> EditKinds => new(Edits.Select(e => e.Kind));
+
+    public static TheoryData<string> NonChangeKinds => new(NonChanges.Select(e => e.Kind));
+
+    [Theory]
+    [MemberData(nameof(EditKinds))]
+    public void An_edit_misses_exactly_where_it_must(string kind)
+    {
+        var index = Array.FindIndex(Edits, e => e.Kind == kind);
+        var edit = Edits[index].Edit;
+        var clone = _repository.Clone($"edit{index:00}");
+        edit.Apply(clone);
+
+        var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Equal(LanguagesRepository.Projects.Length, run.Report.Count);
+        _output.WriteLine($"{kind}: misses [{string.Join(", ", run.Misses)}]");
+        var changed = LanguagesRepository.ReferenceAssemblies(clone)
+            .Where(r => !r.Value.AsSpan().SequenceEqual(_repository.BaseReferenceAssemblies[r.Key]))
+            .Select(r => r.Key)
+            .ToHashSet();
+        if (edit.ApiChanged is { } apiChanged)
+        {
+            Assert.True(apiChanged == changed.Contains(edit.Project), $"{edit.Project}'s reference assembly {(apiChanged ? "did not change" : "changed")}\n{run}");
+        }
+
+        // The edited project misses, and so does every project handed a reference assembly that changed; all others hit.
+        var expected = References.Keys.Where(p => p == edit.Project || References[p].Any(changed.Contains)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.SequenceEqual(run.Misses), $"expected misses [{string.Join(", ", expected)}]\n{run}");
+        // A miss above the edit says which reference assembly it was handed anew.
+        foreach (var above in expected.Where(p => p != edit.Project))
+        {
+            Assert.Contains(References[above].Where(changed.Contains), r => Explanation(run, above).Contains(r + ".dll", StringComparison.Ordinal));
+        }
+
+        if (edit.Prints is { } prints)
+        {
+            var app = Dotnet.Run(clone, _repository.Cache, ["run", "--no-build", "--project", "FsApp"]);
+            Assert.Contains(prints, app.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(NonChangeKinds))]
+    public void A_non_change_hits_everywhere(string kind)
+    {
+        var index = Array.FindIndex(NonChanges, e => e.Kind == kind);
+        var clone = _repository.Clone($"same{index:00}");
+        NonChanges[index].Apply(clone);
+
+        var run = Dotnet.Run(clone, _repository.Cache, ["build", "Languages.slnx"]);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Equal(LanguagesRepository.Projects, run.Hits);
+        Assert.Empty(run.Misses);
+    }
+
+    private static string Explanation(BuildRun run, string project) =>
+        run.Report.Single(r => r.ProjectName == project).Explanation ?? throw new InvalidOperationException($"{project} has no explanation\n{run}");
 }

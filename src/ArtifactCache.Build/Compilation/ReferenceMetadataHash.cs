@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Numerics;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
@@ -10,13 +11,17 @@ namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
 /// Hashes what a compiler can read from a reference assembly: its metadata, in a canonical form that does not depend
-/// on where anything sits. A compiler handed a reference reads only its tables and heaps (and the machine and CLI flags
-/// of its headers), never its IL, field data, managed or Win32 resources, debug directory or PE layout. So every table
+/// on where anything sits, and its managed resources. A compiler handed a reference reads its tables and heaps (and the
+/// machine and CLI flags of its headers), never its IL, field data, Win32 resources, debug directory or PE layout; fsc
+/// also reads an F# reference's managed resources, which hold its F# signature and optimization data (the bodies of
+/// <c>inline</c> functions among them: a body edit that changes no table changes what a dependent compiles). So every table
 /// of the <c>#~</c> stream is walked by the ECMA-335 schema (partition II, §22) and each column contributes its
 /// VALUE: a string or blob its bytes rather than its heap offset, a row or coded index its number (rows do not move
 /// when a string grows). A version that changes length between commits (git height: "0.0.0-alpha.0+&lt;sha&gt;", then
 /// "0.0.0-alpha.0.1+&lt;sha&gt;") moves the #Blob heap, every blob offset after it, section sizes and RVAs, yet leaves
 /// this form unchanged but for its own value, which is then neutralised by value (see <see cref="VolatileStamps"/>).
+/// Each resource embedded in the image is then hashed by content, in row order (csc and vbc leave resources out of a
+/// reference assembly, so for theirs this adds nothing).
 /// </summary>
 /// <remarks>
 /// Fails closed: a table this schema does not know, a stream it does not know, a layout that disagrees with
@@ -58,7 +63,8 @@ internal static class ReferenceMetadataHash
 
             var walker = new Walker(image.AsSpan(start, size).ToArray(), pe.GetMetadataReader(), stamps);
             using var canon = new Canon();
-            canon.Text("ArtifactCache.ReferenceMetadataHash/1");
+            // "/2": managed resources are part of the form ("/1" left them out, and so let F# dependents hit stale).
+            canon.Text("ArtifactCache.ReferenceMetadataHash/2");
             // The headers a compiler consults: the target machine and the CLI flags (32-bit required, IL only).
             canon.UInt32((uint)headers.CoffHeader.Machine);
             canon.UInt32((uint)headers.CoffHeader.Characteristics);
@@ -66,12 +72,186 @@ internal static class ReferenceMetadataHash
             canon.UInt32((uint)headers.CorHeader.Flags);
             canon.UInt32(headers.CorHeader.MajorRuntimeVersion);
             canon.UInt32(headers.CorHeader.MinorRuntimeVersion);
-            return walker.Write(canon) ? canon.Finish() : null;
+            return walker.Write(canon) && WriteResources(canon, pe, headers, stamps) ? canon.Finish() : null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // System.Reflection.Metadata reports damaged images with BadImageFormat-, InvalidOperation-, Argument- and
             // OverflowException alike; whatever it is, the caller's byte-level hash is always sound.
+            return null;
+        }
+    }
+
+    // F#'s signature data is pickled with its own string table, which holds each assembly attribute's value: the
+    // informational version with its "+<commit>" among them, so every commit changes it. Measured with SDK 10.0.401:
+    // the signature resource is Deflate-compressed unless --compressmetadata- is given, and its strings are a compressed
+    // length and UTF-8 (p_prim_string), so a string entry is found exactly as its length and bytes.
+    private const string FSharpSignaturePrefix = "FSharpSignature";
+    private const long MaxInflatedSignature = 256L << 20;
+
+    // The content of each manifest resource embedded in this image (II.6.2.2, II.25.3.3: at its offset into the CLI
+    // header's resources directory, a 4-byte length and the bytes), in row order; the table walk has hashed each row's
+    // name, flags and where it lives. In F# signature data, the one string entry equal to the assembly's informational
+    // (or file) version is neutralised as the attribute is (a literal or attribute equal to it has its own row in the
+    // tables, hashed as it is). False when a resource lies outside the directory or its signature data does not inflate.
+    private static bool WriteResources(Canon canon, PEReader pe, PEHeaders headers, VolatileStamps stamps)
+    {
+        var reader = pe.GetMetadataReader();
+        var directory = headers.CorHeader!.ResourcesDirectory;
+        var substitutions = StampSubstitutions(reader, stamps);
+        foreach (var handle in reader.ManifestResources)
+        {
+            var resource = reader.GetManifestResource(handle);
+            if (!resource.Implementation.IsNil)
+            {
+                continue;   // in another file or assembly, which the File or AssemblyRef row it points to names
+            }
+
+            if (directory.Size < 4 || resource.Offset < 0 || resource.Offset > directory.Size - 4)
+            {
+                return false;
+            }
+
+            var section = pe.GetSectionData(directory.RelativeVirtualAddress);
+            if (section.Length < directory.Size)
+            {
+                return false;
+            }
+
+            var blob = section.GetReader(0, directory.Size);
+            blob.Offset = (int)resource.Offset;
+            var length = blob.ReadUInt32();
+            if (length > (uint)(directory.Size - resource.Offset - 4))
+            {
+                return false;
+            }
+
+            var content = blob.ReadBytes((int)length);
+            var name = reader.GetString(resource.Name);
+            if (substitutions.Count == 0 || !name.StartsWith(FSharpSignaturePrefix, StringComparison.Ordinal))
+            {
+                canon.Byte(0);
+                canon.Bytes(content);
+                continue;
+            }
+
+            if ((name.Contains("Compressed", StringComparison.Ordinal) ? Inflate(content) : content) is not { } signature)
+            {
+                return false;
+            }
+
+            foreach (var (from, to) in substitutions)
+            {
+                signature = ReplaceAll(signature, from, to);
+            }
+
+            canon.Byte(1);
+            canon.Bytes(signature);
+        }
+
+        return true;
+    }
+
+    // Each version string F# signature data may hold, as a pickled string entry, and what it is hashed as instead.
+    private static List<(byte[] From, byte[] To)> StampSubstitutions(MetadataReader reader, VolatileStamps stamps)
+    {
+        var substitutions = new List<(byte[] From, byte[] To)>();
+        if (!reader.IsAssembly || stamps == VolatileStamps.None)
+        {
+            return substitutions;
+        }
+
+        foreach (var handle in reader.GetAssemblyDefinition().GetCustomAttributes())
+        {
+            var attribute = reader.GetCustomAttribute(handle);
+            var informational = AssemblyAttributes.IsReflectionAttribute(reader, attribute, "AssemblyInformationalVersionAttribute");
+            if (!informational && !AssemblyAttributes.IsReflectionAttribute(reader, attribute, "AssemblyFileVersionAttribute"))
+            {
+                continue;
+            }
+
+            var blob = reader.GetBlobReader(attribute.Value);
+            if (blob.Length < 3 || blob.ReadUInt16() != 1 || blob.ReadSerializedString() is not { Length: > 0 } value)
+            {
+                continue;
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(value);
+            if (stamps.HasFlag(VolatileStamps.Versions))
+            {
+                // Any length: the placeholder's control character never appears in a version.
+                substitutions.Add((PickledString(bytes), PickledString(Encoding.UTF8.GetBytes(informational ? "\u0001informational" : "\u0001file"))));
+            }
+            else if (informational && stamps.HasFlag(VolatileStamps.CommitSuffix) && CommitDigits(value) is > 0 and var digits)
+            {
+                var neutral = bytes.ToArray();
+                neutral.AsSpan(neutral.Length - digits).Fill((byte)'0');
+                substitutions.Add((PickledString(bytes), PickledString(neutral)));
+            }
+        }
+
+        return substitutions;
+    }
+
+    // The SDK's "+<commit>" at the end of an informational version: how many hex digits (40 or 64), or 0.
+    private static int CommitDigits(string version)
+    {
+        foreach (var digits in (ReadOnlySpan<int>)[40, 64])
+        {
+            if (version.Length > digits && version[^(digits + 1)] == '+' && version[^digits..].All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+            {
+                return digits;
+            }
+        }
+
+        return 0;
+    }
+
+    // fsc's p_prim_string: the UTF-8 length as p_int32 writes it (one byte to 0x7F, two to 0x3FFF, else 0xFF and four
+    // little-endian bytes), then the bytes.
+    private static byte[] PickledString(byte[] utf8)
+    {
+        var n = utf8.Length;
+        byte[] prefix = n <= 0x7F ? [(byte)n] : n <= 0x3FFF ? [(byte)(0x80 | (n >> 8)), (byte)(n & 0xFF)] : [0xFF, (byte)n, (byte)(n >> 8), (byte)(n >> 16), (byte)(n >> 24)];
+        return [.. prefix, .. utf8];
+    }
+
+    private static byte[] ReplaceAll(byte[] data, byte[] from, byte[] to)
+    {
+        var output = new MemoryStream(data.Length);
+        var rest = data.AsSpan();
+        for (var at = rest.IndexOf(from); at >= 0; at = rest.IndexOf(from))
+        {
+            output.Write(rest[..at]);
+            output.Write(to);
+            rest = rest[(at + from.Length)..];
+        }
+
+        output.Write(rest);
+        return output.ToArray();
+    }
+
+    // Null when the data is not Deflate or inflates past a bound no real signature comes near.
+    private static byte[]? Inflate(byte[] compressed)
+    {
+        try
+        {
+            using var inflater = new DeflateStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            for (int read; (read = inflater.Read(buffer, 0, buffer.Length)) > 0;)
+            {
+                output.Write(buffer, 0, read);
+                if (output.Length > MaxInflatedSignature)
+                {
+                    return null;
+                }
+            }
+
+            return output.ToArray();
+        }
+        catch (InvalidDataException)
+        {
             return null;
         }
     }

@@ -191,6 +191,67 @@ public sealed class StampNeutralHashTests : IDisposable
         AssertEqualOnlyNeutralised(first, second);
     }
 
+    [Fact]
+    public void A_changed_managed_resource_is_part_of_the_hash()
+    {
+        // fsc reads an F# reference's signature and optimization data from its managed resources: an inline function's
+        // new body changes only those bytes, not a table. Same name, same length, one byte apart: only the content differs.
+        const string Name = "FSharpOptimizationCompressedData.Lib";
+        var first = EmitImplementation(Informational("1.0.0") + Api, resources: [(Name, [1, 2, 3, 4]), ("Other", [9])]);
+        var second = EmitImplementation(Informational("1.0.0") + Api, resources: [(Name, [1, 2, 3, 5]), ("Other", [9])]);
+        var same = EmitImplementation(Informational("1.0.0") + Api, resources: [(Name, [1, 2, 3, 4]), ("Other", [9])]);
+
+        AssertMetadataHashed(first, second);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix | VolatileStamps.Versions);
+        Assert.Equal(StampNeutralHash.Hash(first), StampNeutralHash.Hash(same));
+    }
+
+    [Fact]
+    public void The_commit_of_the_informational_version_in_fsharp_signature_data_is_neutralised()
+    {
+        // fsc pickles each assembly attribute's value into the signature resource's string table: measured, the
+        // informational version "1.0.0+<commit>" sits there as a length byte and its UTF-8, Deflate-compressed.
+        var first = EmitImplementation(Informational("1.0.0+" + Sha1) + Api, resources: [(Signature, FSharpSignature("1.0.0+" + Sha1))]);
+        var second = EmitImplementation(Informational("1.0.0+" + Sha2) + Api, resources: [(Signature, FSharpSignature("1.0.0+" + Sha2))]);
+
+        AssertMetadataHashed(first, second);
+        AssertEqualOnlyNeutralised(first, second);
+        AssertDifferent(first, second, VolatileStamps.None);
+    }
+
+    [Theory]
+    [InlineData(Signature, "other+{0}")]                                   // the commit in another string: an ordinary input
+    [InlineData("FSharpOptimizationCompressedData.Lib", "1.0.0+{0}")]     // optimization data (inline bodies): as it is
+    public void A_commit_elsewhere_in_fsharp_resources_is_part_of_the_hash(string resource, string text)
+    {
+        var first = EmitImplementation(Informational("1.0.0+" + Sha1) + Api, resources: [(resource, FSharpSignature(string.Format(System.Globalization.CultureInfo.InvariantCulture, text, Sha1)))]);
+        var second = EmitImplementation(Informational("1.0.0+" + Sha2) + Api, resources: [(resource, FSharpSignature(string.Format(System.Globalization.CultureInfo.InvariantCulture, text, Sha2)))]);
+
+        AssertMetadataHashed(first, second);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Fact]
+    public void Volatile_versions_in_fsharp_signature_data_hash_equal_only_with_the_versions_flag()
+    {
+        var first = EmitImplementation(Informational("0.0.0-alpha.0+" + Sha1) + FileVersion("1.2.1.9") + Api, resources: [(Signature, FSharpSignature("0.0.0-alpha.0+" + Sha1, "1.2.1.9"))]);
+        var second = EmitImplementation(Informational("0.0.0-alpha.0.1+" + Sha2) + FileVersion("1.2.1.10") + Api, resources: [(Signature, FSharpSignature("0.0.0-alpha.0.1+" + Sha2, "1.2.1.10"))]);
+
+        AssertMetadataHashed(first, second);
+        Assert.Equal(StampNeutralHash.Hash(first, VolatileStamps.Versions | VolatileStamps.CommitSuffix), StampNeutralHash.Hash(second, VolatileStamps.Versions | VolatileStamps.CommitSuffix));
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix);
+    }
+
+    [Fact]
+    public void Fsharp_signature_data_that_does_not_inflate_falls_back_to_the_bytes()
+    {
+        var path = EmitImplementation(Informational("1.0.0+" + Sha1) + Api, resources: [(Signature, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF])]);
+
+        Assert.Null(ReferenceMetadataHash.TryHash(path, VolatileStamps.CommitSuffix));
+        Assert.Equal(BlankedInPlace(path, VolatileStamps.CommitSuffix), StampNeutralHash.Hash(path, VolatileStamps.CommitSuffix));
+    }
+
     [Theory]
     [InlineData("0.0.0-alpha.0+" + Sha1, "0.0.0-alpha.0.1+" + Sha2, "1.2.1.0", "1.2.1.0")]   // MinVer: a longer informational version
     [InlineData("1.2.1", "1.2.1", "1.2.1.45749", "1.2.2.301")]                                // Nerdbank.GitVersioning: a shorter file version
@@ -387,6 +448,29 @@ public sealed class StampNeutralHashTests : IDisposable
         Assert.Null(AssemblyAttributes.VersionValues(Path.Combine(_folder, "missing.dll"), withoutCommit: true));
     }
 
+    private const string Signature = "FSharpSignatureCompressedData.Lib";
+
+    // A stand-in for fsc's pickled signature: some strings as p_prim_string writes them (a length byte below 0x80, the
+    // UTF-8), with the given ones among them, Deflate-compressed as fsc compresses it.
+    private static byte[] FSharpSignature(params string[] strings)
+    {
+        using var raw = new MemoryStream();
+        foreach (var text in new[] { "FSharp.Core", "AssemblyInformationalVersionAttribute" }.Concat(strings).Append("Api"))
+        {
+            var utf8 = Encoding.UTF8.GetBytes(text);
+            raw.WriteByte((byte)utf8.Length);
+            raw.Write(utf8);
+        }
+
+        using var compressed = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write(raw.ToArray());
+        }
+
+        return compressed.ToArray();
+    }
+
     private static string Informational(string version) => $"[assembly: System.Reflection.AssemblyInformationalVersion(\"{version}\")]\n";
 
     private static string FileVersion(string version) => $"[assembly: System.Reflection.AssemblyFileVersion(\"{version}\")]\n";
@@ -441,14 +525,15 @@ public sealed class StampNeutralHashTests : IDisposable
         return Write(reference.ToArray());
     }
 
-    private string EmitImplementation(string source, bool deterministic = true, string? pdbPath = null, bool win32 = false)
+    private string EmitImplementation(string source, bool deterministic = true, string? pdbPath = null, bool win32 = false, (string Name, byte[] Content)[]? resources = null)
     {
         var compilation = Compile(source, deterministic);
         using var pe = new MemoryStream();
         using var pdb = pdbPath is null ? null : new MemoryStream();
-        using var resources = win32 ? Win32Resources(compilation) : null;
+        using var win32Resources = win32 ? Win32Resources(compilation) : null;
         var options = new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb, pdbFilePath: pdbPath);
-        var result = compilation.Emit(pe, pdb, win32Resources: resources, options: options);
+        var managed = resources?.Select(r => new ResourceDescription(r.Name, () => new MemoryStream(r.Content), isPublic: true));
+        var result = compilation.Emit(pe, pdb, win32Resources: win32Resources, manifestResources: managed, options: options);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics));
         return Write(pe.ToArray());
     }
