@@ -84,14 +84,15 @@ public sealed class ArtifactStore : IDisposable
         }
     }
 
-    public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken)
+    /// <summary>The artifact under <paramref name="key"/>, local first, then remote; <paramref name="predictionKey"/> is the caller's prediction, whose prefetch it may wait for.</summary>
+    public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken, string? predictionKey = null)
     {
-        var fetched = Fetch(key, cancellationToken);
+        var fetched = Fetch(key, predictionKey, cancellationToken);
         RecordEvent(key, fetched, cancellationToken);
         return fetched;
     }
 
-    private FetchedArtifact? Fetch(string key, CancellationToken cancellationToken)
+    private FetchedArtifact? Fetch(string key, string? predictionKey, CancellationToken cancellationToken)
     {
         if (_local is not null && _local.TryGet(key) is { } localPath)
         {
@@ -105,7 +106,7 @@ public sealed class ArtifactStore : IDisposable
         }
 
         // A download a prediction started for this key: wait for it rather than start another.
-        if (_prefetch?.WaitFor(key, _settings.RequestTimeout, cancellationToken) == true && _local!.TryGet(key) is { } prefetched)
+        if (_prefetch?.WaitFor(key, predictionKey, _settings.RequestTimeout, cancellationToken) == true && _local!.TryGet(key) is { } prefetched)
         {
             return new FetchedArtifact(key, prefetched, CacheSource.Remote, IsTemporary: false, TaskDurationMs: null);
         }

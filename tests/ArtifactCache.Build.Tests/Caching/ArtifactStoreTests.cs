@@ -121,7 +121,8 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         using (machineB)
         {
             machineB.StartPrefetch(prediction);
-            var fetched = machineB.TryFetch(Key(20), CancellationToken.None);
+            // At once, as a project at the bottom of the graph looks up: before its prediction has arrived.
+            var fetched = machineB.TryFetch(Key(20), CancellationToken.None, prediction);
 
             Assert.NotNull(fetched);
             Assert.Equal(CacheSource.Remote, fetched.Source);
