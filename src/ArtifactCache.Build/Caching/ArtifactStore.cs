@@ -84,15 +84,14 @@ public sealed class ArtifactStore : IDisposable
         }
     }
 
-    /// <summary>The artifact under <paramref name="key"/>, local first, then remote; <paramref name="predictionKey"/> is the caller's prediction, whose prefetch it may wait for.</summary>
-    public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken, string? predictionKey = null)
+    public FetchedArtifact? TryFetch(string key, CancellationToken cancellationToken)
     {
-        var fetched = Fetch(key, predictionKey, cancellationToken);
+        var fetched = Fetch(key, cancellationToken);
         RecordEvent(key, fetched, cancellationToken);
         return fetched;
     }
 
-    private FetchedArtifact? Fetch(string key, string? predictionKey, CancellationToken cancellationToken)
+    private FetchedArtifact? Fetch(string key, CancellationToken cancellationToken)
     {
         if (_local is not null && _local.TryGet(key) is { } localPath)
         {
@@ -105,8 +104,10 @@ public sealed class ArtifactStore : IDisposable
             return null;
         }
 
-        // A download a prediction started for this key: wait for it rather than start another.
-        if (_prefetch?.WaitFor(key, predictionKey, _settings.RequestTimeout, cancellationToken) == true && _local!.TryGet(key) is { } prefetched)
+        // A download a prediction started for this key: wait for it rather than start another. Else this lookup downloads,
+        // and says so, so that a prediction naming the key meanwhile does not download it again.
+        using var claim = _prefetch?.Claim(key);
+        if (_prefetch is not null && claim is null && _prefetch.WaitFor(key, _settings.RequestTimeout, cancellationToken) && _local!.TryGet(key) is { } prefetched)
         {
             return new FetchedArtifact(key, prefetched, CacheSource.Remote, IsTemporary: false, TaskDurationMs: null);
         }

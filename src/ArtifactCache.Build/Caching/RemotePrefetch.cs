@@ -83,39 +83,44 @@ public sealed class RemotePrefetch : IDisposable
     }
 
     /// <summary>
-    /// Waits (at most <paramref name="limit"/> in all) for a download of <paramref name="key"/> that a prediction started,
-    /// so the caller finds it in the local cache instead of downloading it again; first, when the caller's own
-    /// prediction (<paramref name="predictionKey"/>) is still being fetched, for that (a project at the bottom of the graph
-    /// reaches its lookup before its prediction arrives, and would otherwise download the artifact a second time). False
-    /// when no download of the key is in flight.
+    /// Waits (at most <paramref name="limit"/>) for a download of <paramref name="key"/> that a prediction started, so
+    /// the caller finds it in the local cache instead of downloading it again. False when none is in flight.
     /// </summary>
-    public bool WaitFor(string key, string? predictionKey, TimeSpan limit, CancellationToken cancellationToken)
+    public bool WaitFor(string key, TimeSpan limit, CancellationToken cancellationToken)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        if (predictionKey is not null && _predictions.TryGetValue(predictionKey, out var prediction) && !prediction.IsCompleted)
-        {
-            Wait(prediction, limit, cancellationToken);
-        }
-
         if (!_downloads.TryGetValue(key, out var download))
         {
             return false;
         }
 
-        Wait(download, limit - clock.Elapsed, cancellationToken);
-        return true;
-    }
-
-    private static void Wait(Task task, TimeSpan limit, CancellationToken cancellationToken)
-    {
         try
         {
-            task.Wait(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, cancellationToken);
+            download.Wait(limit, cancellationToken);
         }
         catch (AggregateException)
         {
             // Quiet by design: the caller's own lookup follows.
         }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Registers the caller's own download of <paramref name="key"/> until the returned object is disposed, so a
+    /// prediction that names the key meanwhile waits for it instead of downloading it a second time. (A project at the
+    /// bottom of the graph reaches its lookup before its own prediction has arrived: waiting for the prediction could
+    /// queue the lookup behind every other prefetch of the node, so the lookup downloads and the prefetch defers.)
+    /// Null when a prefetch download of the key is already in flight: wait for that one instead.
+    /// </summary>
+    public IDisposable? Claim(string key)
+    {
+        var own = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _downloads.TryAdd(key, own.Task) ? new Release(own) : null;
+    }
+
+    private sealed class Release(TaskCompletionSource download) : IDisposable
+    {
+        public void Dispose() => download.TrySetResult();
     }
 
     /// <summary>

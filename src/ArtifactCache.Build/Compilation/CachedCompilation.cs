@@ -61,9 +61,6 @@ public sealed record CompilationRequest
 
     /// <summary>The project, as warnings name it.</summary>
     public string ProjectName { get; init; } = "";
-
-    /// <summary>The project's prediction at this commit (see <see cref="Caching.RemotePrefetch"/>), when prefetching is on.</summary>
-    public string? PredictionKey { get; init; }
 }
 
 /// <summary>Starts the compiler: the seam between the cache's decisions and the process it launches.</summary>
@@ -253,7 +250,7 @@ public sealed class CachedCompilation
 
     private (CompilationOutcome? Hit, IReadOnlyList<ArtifactInput>? Pointer, string? Declined) TryRestoreEntry(string entryKey, CompilationKey key, CompilationRequest request, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
-        var artifact = _store.TryFetch(entryKey, cancellationToken, request.PredictionKey);
+        var artifact = _store.TryFetch(entryKey, cancellationToken);
         _log.Detail($"ArtifactCache: {(artifact is null ? "not found" : "found " + artifact.Source.ToString().ToLowerInvariant())} at {stopwatch.ElapsedMilliseconds} ms");
         if (artifact is null)
         {

@@ -100,18 +100,13 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                         Extra = [.. request.KeyContext.Extra, new KeyInput("volatile versions", settings.VolatileVersions ? "left out" : "in key")],
                     },
                 };
-                if (settings.Prefetch && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)
-                {
-                    request = request with { PredictionKey = RemotePrefetch.PredictionKey(identity, commit, Strict, settings.VolatileVersions) };
-                }
-
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
                 outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.LocalEnabled ? Path.Combine(settings.LocalDirectory, "derived") : null)), history).Run(request, _cancel.Token);
-                if (request.PredictionKey is { } prediction && outcome.Key is not null && (outcome.IsHit || outcome.Stored))
+                if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)
                 {
                     // The next clone of this commit can then fetch this project's artifact before its references are built.
-                    store.PublishPrediction(prediction, outcome.Key);
+                    store.PublishPrediction(RemotePrefetch.PredictionKey(identity, commit, Strict, settings.VolatileVersions), outcome.Key);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)

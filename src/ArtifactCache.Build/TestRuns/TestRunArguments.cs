@@ -18,6 +18,9 @@ public sealed class TestRunArguments
     public string? Refusal =>
         Value("VSTestListTests").Equals("true", StringComparison.OrdinalIgnoreCase) ? "the run only lists tests"
         : Value("VSTestDiag").Length > 0 ? "a diagnostic log was asked for (--diag)"
+        // coverlet.msbuild instruments the assemblies in the output folder around the run and writes its report beside
+        // the project: neither is a result file a replay could give back.
+        : Value("CollectCoverage").Equals("true", StringComparison.OrdinalIgnoreCase) ? "coverlet.msbuild collects coverage (CollectCoverage=true)"
         // A results folder the run settings choose is one the package would have to resolve as VSTest does.
         : Value("VSTestCLIRunSettings").Contains("ResultsDirectory", StringComparison.OrdinalIgnoreCase) || _settings.NamesResultsDirectory
             ? "the run settings name a results folder, which the package does not follow"

@@ -122,7 +122,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         {
             machineB.StartPrefetch(prediction);
             // At once, as a project at the bottom of the graph looks up: before its prediction has arrived.
-            var fetched = machineB.TryFetch(Key(20), CancellationToken.None, prediction);
+            var fetched = machineB.TryFetch(Key(20), CancellationToken.None);
 
             Assert.NotNull(fetched);
             Assert.Equal(CacheSource.Remote, fetched.Source);

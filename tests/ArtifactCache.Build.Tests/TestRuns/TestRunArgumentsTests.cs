@@ -20,6 +20,7 @@ public sealed class TestRunArgumentsTests
     [InlineData("VSTestListTests", "true", "lists tests")]
     [InlineData("VSTestListTests", "True", "lists tests")]
     [InlineData("VSTestDiag", "diag.log", "--diag")]
+    [InlineData("CollectCoverage", "true", "coverlet.msbuild")]
     [InlineData("VSTestCLIRunSettings", "RunConfiguration.ResultsDirectory=out", "results folder")]
     public void Runs_the_package_cannot_replay_faithfully_are_refused_with_a_reason(string name, string value, string reason) =>
         Assert.Contains(reason, Of((name, value)).Refusal, StringComparison.Ordinal);
