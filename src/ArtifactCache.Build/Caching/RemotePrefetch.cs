@@ -134,12 +134,30 @@ public sealed class RemotePrefetch : IDisposable
             return;
         }
 
-        if (_predictions.TryGetValue(predictionKey, out var fetched) && fetched.IsCompletedSuccessfully && fetched.Result == key)
+        if (!_predictions.TryGetValue(predictionKey, out var fetched))
         {
+            _publications.Add(Task.Run(() => PublishAsync(predictionKey, key)));
             return;
         }
 
-        _publications.Add(Task.Run(() => PublishAsync(predictionKey, key)));
+        // The prediction may still be on its way (a lookup no longer waits for it): decide once it has arrived.
+        _publications.Add(Task.Run(async () =>
+        {
+            string? predicted = null;
+            try
+            {
+                predicted = await fetched.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+            {
+                // Quiet by design: publish as if nothing had been fetched.
+            }
+
+            if (predicted != key)
+            {
+                await PublishAsync(predictionKey, key).ConfigureAwait(false);
+            }
+        }));
     }
 
     internal static byte[] Body(string key) => Encoding.UTF8.GetBytes(Format + "\n" + key + "\n");

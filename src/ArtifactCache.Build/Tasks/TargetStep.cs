@@ -111,19 +111,22 @@ internal sealed class TargetStep
 
     public CachedTarget Cache()
     {
-        var settings = _resolved ?? Resolve(Log);
-        var store = _registry.Get(settings, _session);
-        var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
-        // Remembered for this build only: a reused node must hash a same-size edit with its time stamp put back again.
-        return new CachedTarget(store, settings, Log, BuildState.Hasher(_engine, []), history);
+        var (store, settings, hasher, history) = Parts();
+        return new CachedTarget(store, settings, Log, hasher, history);
     }
 
     public CachedTestRun TestRun()
     {
+        var (store, settings, hasher, history) = Parts();
+        return new CachedTestRun(store, settings, Log, hasher, history);
+    }
+
+    private (Caching.ArtifactStore Store, CacheSettings Settings, FileHasher Hasher, KeyHistory? History) Parts()
+    {
         var settings = _resolved ?? Resolve(Log);
-        var store = _registry.Get(settings, _session);
         var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
-        return new CachedTestRun(store, settings, Log, BuildState.Hasher(_engine, []), history);
+        // Files are remembered for this build only: a reused node must hash a same-size edit with its time stamp put back again.
+        return (_registry.Get(settings, _session), settings, BuildState.Hasher(_engine, []), history);
     }
 
     public ProjectIdentity Project => _project;

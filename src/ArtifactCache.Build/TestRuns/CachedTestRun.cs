@@ -146,12 +146,9 @@ public sealed class CachedTestRun
 
         // The run's counts come from a TRX: the user's if they asked for one, else one the package asks for outside the
         // results folder (VSTest keeps a single TRX logger, so adding one beside the user's would replace theirs).
-        string? ownTrx = null;
-        if (!userTrx)
-        {
-            Directory.CreateDirectory(scratchDirectory);
-            ownTrx = Path.Combine(scratchDirectory, $"test-run-{Guid.NewGuid():N}.trx");
-        }
+        // The scratch folder also receives a hit's summary entry.
+        Directory.CreateDirectory(scratchDirectory);
+        var ownTrx = userTrx ? null : Path.Combine(scratchDirectory, $"test-run-{Guid.NewGuid():N}.trx");
 
         var miss = new TestRunLookup
         {
@@ -177,7 +174,6 @@ public sealed class CachedTestRun
             var verify = ShouldVerify();
             var foreign = false;
             var summaryPath = Path.Combine(scratchDirectory, $"summary-{Guid.NewGuid():N}.json");
-            Directory.CreateDirectory(scratchDirectory);
             var result = ArtifactReader.Restore(
                 artifact.Path,
                 name => name == TestRunSummary.EntryName ? summaryPath : Destination(name, request.ResultsDirectory),

@@ -38,6 +38,7 @@ public sealed class ResultFolder
             .Select(f => f.FullName)
             .ToList();
         var deploymentRoots = new List<string>();
+        var mine = new HashSet<string>(PathComparer);
         var theirs = new HashSet<string>(PathComparer);
         foreach (var file in written.Where(f => f.EndsWith(".trx", StringComparison.OrdinalIgnoreCase)))
         {
@@ -46,6 +47,7 @@ public sealed class ResultFolder
                 if (run.IsRunOf(testAssembly))
                 {
                     trx ??= run;
+                    mine.Add(file);
                     if (run.DeploymentRoot is { } root)
                     {
                         deploymentRoots.Add(Path.GetFullPath(Path.Combine(Directory, root)) + Path.DirectorySeparatorChar);
@@ -61,7 +63,7 @@ public sealed class ResultFolder
         return written
             .Where(f => !theirs.Contains(f))
             .Where(f => !sharedFolder
-                || (f.EndsWith(".trx", StringComparison.OrdinalIgnoreCase) && TrxRun.Read(f, out _)?.IsRunOf(testAssembly) == true)
+                || mine.Contains(f)
                 || deploymentRoots.Exists(root => f.StartsWith(root, PathComparison)))
             .Select(f => (Path.GetRelativePath(Directory, f).Replace('\\', '/'), f))
             .OrderBy(f => f.Item1, StringComparer.Ordinal)
