@@ -107,16 +107,21 @@ public sealed class CompileCacheTests : IDisposable
         SampleSolution.WriteChain(a);
         Workspace.Write(Path.Combine(a, "Core", "Warn.cs"), "namespace Core;\n\ninternal static class Warn\n{\n    internal static void M()\n    {\n        int unused;\n    }\n}\n");
 
-        var cold = Build(Path.Combine(a, "Core"), Cache);
+        // A lib path that does not exist: csc's CS1668 has no file, and MSBuild shows the compiler task where one would be.
+        const string NoFile = "-p:AdditionalLibPaths=does-not-exist";
+        const string NoFileWarning = "CSC : warning CS1668: Invalid search path 'does-not-exist'";
+        var cold = Build(Path.Combine(a, "Core"), Cache, NoFile);
         Assert.True(cold.Succeeded, cold.ToString());
         Assert.Contains($"{Path.Combine(a, "Core", "Warn.cs")}(7,13): warning CS0168", cold.Output, StringComparison.Ordinal);
+        Assert.Contains(NoFileWarning, cold.Output, StringComparison.Ordinal);
 
         var b = _workspace.PathOf("b");
         Workspace.CopyTree(a, b);
-        var warm = Build(Path.Combine(b, "Core"), Cache);
+        var warm = Build(Path.Combine(b, "Core"), Cache, NoFile);
         Assert.True(warm.Succeeded, warm.ToString());
         Assert.Equal(["Core"], warm.Hits);
         Assert.Contains($"{Path.Combine(b, "Core", "Warn.cs")}(7,13): warning CS0168", warm.Output, StringComparison.Ordinal);
+        Assert.Contains(NoFileWarning, warm.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(a, warm.Output.Replace(b, "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 

@@ -43,6 +43,10 @@ public sealed class TestRunRepository : IDisposable
                 [Fact]
                 public void The_mode_is_not_fail() => Assert.NotEqual("fail", Environment.GetEnvironmentVariable("ACB_MODE"));
 
+                // Not listed in ArtifactCacheTestEnvironment: what verify mode exists to catch.
+                [Fact]
+                public void The_unlisted_mode_is_not_fail() => Assert.NotEqual("fail", Environment.GetEnvironmentVariable("ACB_UNLISTED"));
+
                 // Read at run time from the project folder, not the output folder: listed as an ArtifactCacheTestInput.
                 [Fact]
                 public void The_cases_are_there() => Assert.StartsWith("cases", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "testdata", "cases.txt")));
@@ -158,7 +162,7 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
         Assert.All(TestRunRepository.TestRuns(run), r => Assert.Equal("remote", r.Source));
         // No test host started: VSTest prints this line for each run it starts.
         Assert.DoesNotContain("Test run for ", run.Output, StringComparison.Ordinal);
-        Assert.Contains("Passed!  - Failed:     0, Passed:     3, Skipped:     0, Total:     3 - Core.Tests.dll (net10.0), replayed from the run of", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Passed!  - Failed:     0, Passed:     4, Skipped:     0, Total:     4 - Core.Tests.dll (net10.0), replayed from the run of", run.Output, StringComparison.Ordinal);
         foreach (var project in TestRunRepository.TestProjects)
         {
             // The TRX the cold run's logger wrote, where a run here would have written it, for CI's report step.
@@ -172,6 +176,13 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
         var noBuild = Dotnet.Run(clone, _repository.Workspace.PathOf("cache-b"), ["test", "All.slnx", "--no-build", "--logger", "trx"], _repository.Remote);
         Assert.True(noBuild.Succeeded, noBuild.ToString());
         Assert.Equal(TestRunRepository.TestProjects, Replayed(noBuild));
+        Assert.DoesNotContain("ACB5008", run.Output, StringComparison.Ordinal);
+
+        // What `dotnet test` in Microsoft.Testing.Platform mode builds (the SDK's _MTPBuild, then the CLI starts the test
+        // application itself): App.Specs (xunit.v3) is such an application, and is told that its tests run uncached.
+        var platformMode = Dotnet.Run(clone, _repository.Workspace.PathOf("cache-b"), ["msbuild", "App.Specs/App.Specs.csproj", "-t:_MTPBuild"]);
+        Assert.True(platformMode.Succeeded, platformMode.ToString());
+        Assert.Contains("warning ACB5008: ArtifactCache: the tests of App.Specs (net10.0) run uncached", platformMode.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -217,6 +228,17 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
 
         // The same variable again: the run just stored replays.
         Assert.Equal(["Core.Tests"], Replayed(Dotnet.Run(tests, cache, ["test"], new Dictionary<string, string> { ["ACB_MODE"] = "other" })));
+
+        // Verify mode runs a hit's tests anyway: passing, the entry is verified; failing through something the key does not
+        // see, ACB5004 says so and the failure stands.
+        var verified = Dotnet.Run(tests, cache, ["test", "-p:ArtifactCacheVerify=true"], new Dictionary<string, string> { ["ACB_MODE"] = "other" });
+        Assert.True(verified.Succeeded, verified.ToString());
+        Assert.True(Assert.Single(TestRunRepository.TestRuns(verified)).Verified, verified.ToString());
+        Assert.Contains("Passed!  - Failed:     0, Passed:     4", verified.Output, StringComparison.Ordinal);
+        var unseen = Dotnet.Run(tests, cache, ["test", "-p:ArtifactCacheVerify=true"], new Dictionary<string, string> { ["ACB_MODE"] = "other", ["ACB_UNLISTED"] = "fail" });
+        Assert.False(unseen.Succeeded, unseen.ToString());
+        Assert.Contains("ACB5004", unseen.Output, StringComparison.Ordinal);
+        Assert.Contains("Failed!  - Failed:     1", unseen.Output, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(tests, "testdata", "cases.txt"), "cases: 2\n");
         var data = Dotnet.Run(tests, cache, ["test"], new Dictionary<string, string> { ["ACB_MODE"] = "other" });

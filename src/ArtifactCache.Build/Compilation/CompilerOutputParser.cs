@@ -16,9 +16,6 @@ public static partial class CompilerOutputParser
         RegexOptions.CultureInvariant)]
     private static partial Regex CanonicalLine();
 
-    // The compiler itself, where a file would be ("CSC : warning CS8032: ...", "vbc : error BC2001: ...", "FSC : error FS0078: ...").
-    private static readonly HashSet<string> ToolOrigins = new(StringComparer.OrdinalIgnoreCase) { "CSC", "VBC", "FSC" };
-
     /// <summary>The diagnostics in the compiler's output, in order, and every other non-blank line.</summary>
     public static (List<ToolDiagnostic> Diagnostics, List<string> Other) ParseAll(IReadOnlyList<string> lines)
     {
@@ -76,8 +73,11 @@ public static partial class CompilerOutputParser
             return null;
         }
 
+        // The compiler itself stands where a file would ("CSC : warning CS8032: ...", "vbc : error BC2001: ..."): kept as
+        // the file, as MSBuild's own parsing of the compiler's output does, so a replayed warning reads "CSC : warning"
+        // and is not placed at the package's targets file.
         var origin = match.Groups["origin"].Value.Trim();
-        var file = origin.Length == 0 || ToolOrigins.Contains(origin) ? null : origin;
+        var file = origin.Length == 0 ? null : origin;
         return new ToolDiagnostic(
             match.Groups["sev"].Value,
             match.Groups["code"].Value,

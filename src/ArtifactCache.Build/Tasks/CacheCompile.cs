@@ -219,19 +219,30 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             Log.LogMessage(MessageImportance.Normal, line);
         }
 
+        // A diagnostic the compiler printed without a file ("warning MSTEST0001: ...") is logged by the compiler task,
+        // through MSBuild's parsing of tool output, with the task's name in capitals where the file would be
+        // ("CSC : warning MSTEST0001: ..."); logged here without one, MSBuild would place it at this task's line in the
+        // package's targets file instead.
+        var tool = CompilerLanguages.FromMSBuild(Language) switch
+        {
+            CompilerLanguage.VisualBasic => "VBC",
+            CompilerLanguage.FSharp => "FSC",
+            _ => "CSC",
+        };
         foreach (var d in outcome.Diagnostics)
         {
+            var file = string.IsNullOrEmpty(d.File) ? tool : d.File;
             if (d.IsError)
             {
-                Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
+                Log.LogError(null, d.Code, null, file, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
             }
             else if (d.IsWarning)
             {
-                Log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
+                Log.LogWarning(null, d.Code, null, file, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message);
             }
             else
             {
-                Log.LogMessage(null, d.Code, null, d.File, d.Line, d.Column, d.EndLine, d.EndColumn, MessageImportance.Normal, d.Message);
+                Log.LogMessage(null, d.Code, null, file, d.Line, d.Column, d.EndLine, d.EndColumn, MessageImportance.Normal, d.Message);
             }
         }
     }

@@ -105,6 +105,7 @@ public sealed class CacheTestRunLookup : TestRunTask
             SharedResultsDirectory = !string.IsNullOrWhiteSpace(ResultsDirectory) || !string.IsNullOrWhiteSpace(TargetFrameworks),
             CollectsData = facts.CollectsData,
             RunSettingsFile = string.IsNullOrWhiteSpace(RunSettingsFile) ? null : Path.GetFullPath(RunSettingsFile),
+            RunSettingsAdapterFolders = settings.AdapterFolders,
             Arguments = arguments,
             EnvironmentNames = (EnvironmentNames ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Inputs = Inputs.Select(i => Path.GetFullPath(i.GetMetadata("FullPath") is { Length: > 0 } full ? full : i.ItemSpec)).ToList(),

@@ -25,6 +25,9 @@ public sealed record TestRunRequest
     /// <summary>The run settings file the run uses, if any.</summary>
     public string? RunSettingsFile { get; init; }
 
+    /// <summary>The adapter folders the run settings file names (RunConfiguration/TestAdaptersPaths), as full paths.</summary>
+    public IReadOnlyList<string> RunSettingsAdapterFolders { get; init; } = [];
+
     /// <summary>The arguments that decide which tests run and how: name (the VSTest task parameter) and value.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Arguments { get; init; } = [];
 
@@ -83,6 +86,12 @@ public static class TestRunKey
         foreach (var (folder, index) in adapterFolders.Select((f, i) => (f, i)))
         {
             inputs.AddRange(FolderInputs($"adapter {index}: ", folder, hasher));
+        }
+
+        // So are the adapters in the folders the run settings file names; the file's text alone names only the folders.
+        foreach (var (folder, index) in request.RunSettingsAdapterFolders.Select((f, i) => (f, i)))
+        {
+            inputs.AddRange(FolderInputs($"run settings adapter {index}: ", folder, hasher));
         }
 
         // Roll-forward settings change which runtime the test host picks; they are read from the environment.

@@ -30,11 +30,12 @@ public sealed class CompilerOutputParserTests
     }
 
     [Fact]
-    public void Reads_tool_level_diagnostics_without_a_file()
+    public void Reads_tool_level_diagnostics_with_the_tool_where_the_file_would_be()
     {
+        // MSBuild logs these with the tool's name as the file ("CSC : warning ..."), and so must a replay.
         var tool = CompilerOutputParser.Parse("CSC : warning CS8032: An instance of analyzer X cannot be created");
         Assert.NotNull(tool);
-        Assert.Null(tool.File);
+        Assert.Equal("CSC", tool.File);
         Assert.Equal("CS8032", tool.Code);
 
         var bare = CompilerOutputParser.Parse("error CS2001: Source file 'a.cs' could not be found.");
@@ -65,7 +66,7 @@ public sealed class CompilerOutputParserTests
 
         Assert.Equal(2, diagnostics.Count);
         Assert.Equal(("/src/Lib/Warn.vb", 3, 13, "BC42024"), (diagnostics[0].File, diagnostics[0].Line, diagnostics[0].Column, diagnostics[0].Code));
-        Assert.Null(diagnostics[1].File);
+        Assert.Equal("vbc", diagnostics[1].File);
         Assert.True(diagnostics[1].IsError);
         Assert.Equal(["Some other line"], other);
     }

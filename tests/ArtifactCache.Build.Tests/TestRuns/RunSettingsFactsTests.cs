@@ -48,6 +48,29 @@ public sealed class RunSettingsFactsTests : IDisposable
     }
 
     [Fact]
+    public void The_adapter_folders_a_settings_file_names_are_resolved_as_vstest_resolves_them_and_the_elements_after_them_are_still_read()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "settings")).FullName;
+        var path = Path.Combine(folder, "adapters.runsettings");
+        var absolute = Path.Combine(_scratch.FullName, "absolute");
+        Environment.SetEnvironmentVariable("ACB_TEST_ADAPTERS", absolute);
+        try
+        {
+            // No whitespace between the elements: reading the folder list must not skip the element after it.
+            File.WriteAllText(path, "<RunSettings><RunConfiguration><TestAdaptersPaths>../adapters; %ACB_TEST_ADAPTERS%/more</TestAdaptersPaths><ResultsDirectory>out</ResultsDirectory></RunConfiguration></RunSettings>");
+
+            var facts = RunSettingsFacts.Read(path);
+
+            Assert.Equal([Path.Combine(_scratch.FullName, "adapters"), Path.Combine(absolute, "more")], facts.AdapterFolders);
+            Assert.True(facts.NamesResultsDirectory);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ACB_TEST_ADAPTERS", null);
+        }
+    }
+
+    [Fact]
     public void A_plain_settings_file_says_neither_and_a_broken_one_says_why()
     {
         var plain = Path.Combine(_scratch.FullName, "plain.runsettings");

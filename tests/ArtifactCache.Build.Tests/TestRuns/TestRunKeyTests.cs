@@ -68,6 +68,7 @@ public sealed class TestRunKeyTests : IDisposable
         "a copied library's bytes", "a content file in the output folder", "a new file in the output folder", "the run settings file",
         "the test filter", "a listed environment variable", "a listed environment variable set where it was unset",
         "a file in a listed input folder", "a runtime installed beside the one in use", "DOTNET_ROLL_FORWARD", "an adapter in the test adapter path",
+        "an adapter in a folder the run settings name",
     };
 
     [Theory]
@@ -94,6 +95,12 @@ public sealed class TestRunKeyTests : IDisposable
                 Write(Path.Combine(Root, "adapters", "My.TestAdapter.dll"), "adapter v1");
                 before = Key(request);
                 File.WriteAllText(Path.Combine(Root, "adapters", "My.TestAdapter.dll"), "adapter v2");
+                break;
+            case "an adapter in a folder the run settings name":
+                request = request with { RunSettingsAdapterFolders = [Path.Combine(Root, "settings-adapters")] };
+                Write(Path.Combine(Root, "settings-adapters", "My.TestAdapter.dll"), "adapter v1");
+                before = Key(request);
+                File.WriteAllText(Path.Combine(Root, "settings-adapters", "My.TestAdapter.dll"), "adapter v2");
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(change));
         }
