@@ -65,7 +65,7 @@ public sealed record BuildSummary
             }
 
             spentMs += record.DurationMs;
-            if (record.Target == CompilationReport.TestRunTarget)
+            if (CompilationReport.IsTestRun(record.Target))
             {
                 // A checked hit (verify mode) ran its tests: it saved nothing.
                 var wasReplayed = record.Result == "hit" && record.Verified is null;

@@ -26,6 +26,11 @@ public static class CompilationReport
     /// <summary>The target a test run's records name (the SDK's VSTest target, around which the cache works).</summary>
     public const string TestRunTarget = "VSTest";
 
+    /// <summary>The report's target for a Microsoft.Testing.Platform application that `dotnet test` starts itself (no MSBuild target runs it).</summary>
+    public const string TestPlatformTarget = "TestingPlatform";
+
+    public static bool IsTestRun(string? target) => target is TestRunTarget or TestPlatformTarget;
+
     /// <param name="project">The project.</param>
     /// <param name="outcome">What happened.</param>
     /// <param name="target">A declared target's name; null for the compilation.</param>
@@ -36,7 +41,7 @@ public static class CompilationReport
         if (outcome.IsHit)
         {
             var saved = outcome.SavedMs is { } ms ? $" (saved {FormatDuration(TimeSpan.FromMilliseconds(ms))})" : "";
-            var local = target switch { null => "local compile", TestRunTarget => "the run's own outcome", _ => "the target's own outputs" };
+            var local = target switch { null => "local compile", TestRunTarget or TestPlatformTarget => "the run's own outcome", _ => "the target's own outputs" };
             var verified = outcome.Verified switch { true => ", verified", false => $", verify found a difference: {local} used", _ => "" };
             return $"ArtifactCache: {display} hit {SourceName(outcome.Source)} in {time}{saved}{verified}";
         }

@@ -53,6 +53,9 @@ public sealed record TestRunLookup
     /// <summary>The replayed run, for the line the user sees in place of the test run's own.</summary>
     public TestRunSummary? Replayed { get; init; }
 
+    /// <summary>A replayed Microsoft.Testing.Platform run's tests, to publish again one by one; null for a VSTest run.</summary>
+    public RecordedTestResults? ReplayedTests { get; init; }
+
     public CacheSource? Source { get; init; }
 
     public long? SavedMs { get; init; }
@@ -174,9 +177,10 @@ public sealed class CachedTestRun
             var verify = ShouldVerify();
             var foreign = false;
             var summaryPath = Path.Combine(scratchDirectory, $"summary-{Guid.NewGuid():N}.json");
+            var testsPath = Path.Combine(scratchDirectory, $"tests-{Guid.NewGuid():N}.tsv");
             var result = ArtifactReader.Restore(
                 artifact.Path,
-                name => name == TestRunSummary.EntryName ? summaryPath : Destination(name, request.ResultsDirectory),
+                name => name == TestRunSummary.EntryName ? summaryPath : name == RecordedTestResults.EntryName ? testsPath : Destination(name, request.ResultsDirectory),
                 ArchiveLimits.From(_settings),
                 _log,
                 cancellationToken,
@@ -200,11 +204,14 @@ public sealed class CachedTestRun
 
             var summary = result.Success ? TestRunSummary.Read(summaryPath) : null;
             TryDelete(summaryPath);
-            if (!result.Success || result.Metadata is null || summary is null)
+            string? testsProblem = null;
+            var tests = result.Success && File.Exists(testsPath) ? RecordedTestResults.Read(testsPath, out testsProblem) : null;
+            TryDelete(testsPath);
+            if (!result.Success || result.Metadata is null || summary is null || testsProblem is not null)
             {
                 if (result.Success)
                 {
-                    _log.Warning(DiagnosticCodes.ArchiveCorrupt, $"The artifact stored under {key.Value} holds no readable test run summary; ignoring it.");
+                    _log.Warning(DiagnosticCodes.ArchiveCorrupt, $"The artifact stored under {key.Value} holds no readable test run summary{(testsProblem is null ? "" : $" ({testsProblem})")}; ignoring it.");
                 }
 
                 _store.Reject(artifact);
@@ -218,6 +225,7 @@ public sealed class CachedTestRun
                 Key = key.Value,
                 StartedUtc = started,
                 Replayed = summary,
+                ReplayedTests = tests,
                 Source = artifact.Source,
                 SavedMs = saved,
                 Outcome = new CompilationOutcome
@@ -227,7 +235,7 @@ public sealed class CachedTestRun
                     Source = artifact.Source,
                     Key = key.Value,
                     Inputs = key.Inputs,
-                    Files = result.RestoredFiles.Count(f => !string.Equals(f, summaryPath, StringComparison.Ordinal)),
+                    Files = result.RestoredFiles.Count(f => !string.Equals(f, summaryPath, StringComparison.Ordinal) && !string.Equals(f, testsPath, StringComparison.Ordinal)),
                     Duration = stopwatch.Elapsed,
                     SavedMs = saved,
                 },
@@ -241,9 +249,10 @@ public sealed class CachedTestRun
 
     /// <summary>
     /// The step after a run that succeeded (MSBuild does not run it after a failed one): store a passing run with its
-    /// result files, or compare a verified one. Null when there is nothing to report.
+    /// result files, or compare a verified one. Null when there is nothing to report. <paramref name="recorded"/>: a
+    /// Microsoft.Testing.Platform run's tests as its recorder wrote them (null when it wrote none), read in place of a TRX.
     /// </summary>
-    public CompilationOutcome? AfterRun(TestRunRequest request, TestRunLookup lookup, CancellationToken cancellationToken)
+    public CompilationOutcome? AfterRun(TestRunRequest request, TestRunLookup lookup, CancellationToken cancellationToken, RecordedTestResults? recorded = null, string? recordProblem = null)
     {
         if (lookup.State is not (TestRunState.Miss or TestRunState.Verify) || lookup.Key is null || lookup.Before is null)
         {
@@ -256,7 +265,20 @@ public sealed class CachedTestRun
         var written = lookup.Before.WrittenBy(request.TestAssembly, request.SharedResultsDirectory, out var userRun);
         TrxRun? run;
         string? problem = null;
-        if (lookup.OwnTrx is not null)
+        if (request.Platform)
+        {
+            run = recorded is null ? null : new TrxRun
+            {
+                Total = recorded.Total,
+                Executed = recorded.Total - recorded.Skipped,
+                Passed = recorded.Passed,
+                Failed = recorded.NotPassed,
+                NotPassed = recorded.AllPassed ? 0 : Math.Max(1, recorded.NotPassed),
+                Outcome = recorded.AllPassed ? "Completed" : "Failed",
+            };
+            problem = run is null ? $"the test application recorded no results ({recordProblem ?? "no recording"})" : null;
+        }
+        else if (lookup.OwnTrx is not null)
         {
             run = File.Exists(lookup.OwnTrx) ? TrxRun.Read(lookup.OwnTrx, out problem) : null;
             problem ??= run is null ? "the run wrote no TRX (is the trx logger available?)" : null;
@@ -315,17 +337,26 @@ public sealed class CachedTestRun
         }
 
         var summaryPath = Path.Combine(_store.ScratchDirectory, $"summary-{Guid.NewGuid():N}.json");
+        var testsPath = Path.Combine(_store.ScratchDirectory, $"tests-{Guid.NewGuid():N}.tsv");
         try
         {
             var durationMs = (long)(run.Duration ?? runTime).TotalMilliseconds;
             new TestRunSummary(run.Total, run.Passed, run.Failed, run.Skipped, durationMs, DateTimeOffset.UtcNow).Write(summaryPath);
+            var resultFiles = files.Count;
             files.Add(new ArtifactFile(TestRunSummary.EntryName, summaryPath));
+            if (recorded is not null)
+            {
+                recorded.Write(testsPath);
+                files.Add(new ArtifactFile(RecordedTestResults.EntryName, testsPath));
+            }
+
             var stored = _store.WriteAndStore(after, [], runTime, files, [], _log, cancellationToken);
-            return miss with { Stored = stored.Stored, Reason = stored.NotStoredReason, Files = files.Count - 1, Duration = runTime + stopwatch.Elapsed };
+            return miss with { Stored = stored.Stored, Reason = stored.NotStoredReason, Files = resultFiles, Duration = runTime + stopwatch.Elapsed };
         }
         finally
         {
             TryDelete(summaryPath);
+            TryDelete(testsPath);
         }
     }
 

@@ -43,6 +43,12 @@ public sealed record TestRunRequest
     /// <summary>The .NET installation the test host runs on ($(NetCoreRoot)).</summary>
     public string? DotnetRoot { get; init; }
 
+    /// <summary>
+    /// A Microsoft.Testing.Platform run that `dotnet test` starts itself (through the package's launcher): its outcome
+    /// comes from the recorder, not a TRX, and its key says which runner it is.
+    /// </summary>
+    public bool Platform { get; init; }
+
     /// <summary>"Tests (net10.0)", as log lines name the run.</summary>
     public string DisplayName { get; init; } = "";
 
@@ -72,8 +78,20 @@ public static class TestRunKey
             new("platform", $"{OperatingSystemName()} {RuntimeInformation.OSArchitecture}".ToLowerInvariant()),
             new("test assembly", Path.GetFileName(request.TestAssembly)),
         };
+        if (request.Platform)
+        {
+            inputs.Add(new("runner", "Microsoft.Testing.Platform"));
+        }
 
-        inputs.AddRange(FolderInputs("output: ", request.OutputDirectory, hasher, request.CollectsData ? null : IsCoverageSourceRootMap));
+
+        // The results folder can be inside the output folder (Microsoft.Testing.Platform's default is TestResults beside
+        // the application): what earlier runs wrote there is not something a run loads.
+        var results = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ResultsDirectory)) + Path.DirectorySeparatorChar;
+        inputs.AddRange(FolderInputs(
+            "output: ",
+            request.OutputDirectory,
+            hasher,
+            f => (!request.CollectsData && IsCoverageSourceRootMap(f)) || f.StartsWith(results, ResultFolder.PathComparison)));
         inputs.Add(new("run settings", request.RunSettingsFile is { } settings ? hasher.Hash(Path.GetFullPath(settings)) ?? CompilationKeyBuilder.MissingFile : "none"));
         inputs.AddRange(request.Arguments
             .Where(a => !string.IsNullOrEmpty(a.Value))
