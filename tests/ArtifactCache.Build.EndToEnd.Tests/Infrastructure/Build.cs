@@ -49,10 +49,20 @@ public static class Dotnet
     private static readonly string[] ScrubbedNames = ["CI", "CONTINUOUS_INTEGRATION", "TEAMCITY_VERSION", "JENKINS_URL", "BUILDKITE", "CIRCLECI", "TRAVIS", "APPVEYOR", "ContinuousIntegrationBuild"];
     private static int _reports;
 
-    public static BuildRun Run(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static BuildRun Run(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        Run(workingDirectory, cacheDirectory, arguments, environment, testingPlatform: false);
+
+    /// <summary>
+    /// `dotnet test` in Microsoft.Testing.Platform mode (a global.json chooses it): it passes options it does not know,
+    /// -nr:false and -tl:off among them, on to the test applications, so only the -p: settings are added.
+    /// </summary>
+    public static BuildRun RunTestingPlatform(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        Run(workingDirectory, cacheDirectory, arguments, environment, testingPlatform: true);
+
+    private static BuildRun Run(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, bool testingPlatform)
     {
         var report = NewReportPath();
-        var start = StartInfo(workingDirectory, cacheDirectory, arguments, environment, report);
+        var start = StartInfo(workingDirectory, cacheDirectory, arguments, environment, report, testingPlatform);
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -102,7 +112,7 @@ public static class Dotnet
     /// A `dotnet` command with the scrubbed environment; commands that run MSBuild get no node reuse (unless they ask for
     /// it with -nr:true and MSBUILDDISABLENODEREUSE=0), the classic logger and the report file.
     /// </summary>
-    public static ProcessStartInfo StartInfo(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string report)
+    public static ProcessStartInfo StartInfo(string workingDirectory, string cacheDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string report, bool testingPlatform = false)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -118,12 +128,16 @@ public static class Dotnet
 
         if (start.ArgumentList.FirstOrDefault() is not ("new" or "sln"))
         {
-            if (!start.ArgumentList.Any(a => a.StartsWith("-nr:", StringComparison.OrdinalIgnoreCase) || a.StartsWith("-nodeReuse:", StringComparison.OrdinalIgnoreCase)))
+            if (!testingPlatform && !start.ArgumentList.Any(a => a.StartsWith("-nr:", StringComparison.OrdinalIgnoreCase) || a.StartsWith("-nodeReuse:", StringComparison.OrdinalIgnoreCase)))
             {
                 start.ArgumentList.Add("-nr:false");
             }
 
-            start.ArgumentList.Add("-tl:off");
+            if (!testingPlatform)
+            {
+                start.ArgumentList.Add("-tl:off");
+            }
+
             start.ArgumentList.Add("-p:ArtifactCacheReportFile=" + report);
         }
 

@@ -29,6 +29,10 @@ public sealed class Workspace : IDisposable
     /// <summary>The folder of ArtifactCache.Build.dll beside this test assembly.</summary>
     public static string TaskAssembly => Path.Combine(AppContext.BaseDirectory, "ArtifactCache.Build.dll");
 
+    /// <summary>The test launcher as this repository built it (the test project references it, so it is built first), in the tests' configuration.</summary>
+    public static string TestPlatformLauncher => Path.Combine(
+        RepoRoot.Find(), "src", "ArtifactCache.Build.TestPlatform", "bin", Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!), "net8.0", "ArtifactCache.Build.TestPlatform.dll");
+
     /// <summary>Imports the repo's build/ files with the task assembly pointed at the fresh build, as MSBuildSdks tests do.</summary>
     public static void ImportPackageFromRepo(string tree)
     {
@@ -38,6 +42,7 @@ public sealed class Workspace : IDisposable
             <Project>
               <PropertyGroup>
                 <ArtifactCacheTaskAssembly>{TaskAssembly}</ArtifactCacheTaskAssembly>
+                <ArtifactCacheTestPlatformLauncher>{TestPlatformLauncher}</ArtifactCacheTestPlatformLauncher>
               </PropertyGroup>
               <Import Project="{Path.Combine(repo, "build", "ArtifactCache.Build.props")}" />
             </Project>
