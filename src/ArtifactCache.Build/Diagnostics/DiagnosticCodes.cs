@@ -46,4 +46,7 @@ public static class DiagnosticCodes
     public const string TargetDeclarationRefused = "ACB5005";
     public const string TargetRanAfterRestore = "ACB5006";
     public const string TestInputMissing = "ACB5007";
+
+    /// <summary>Raised by the targets (build/ArtifactCache.Build.TestRuns.targets): an opted-in test application the launcher cannot record.</summary>
+    public const string TestPlatformNotCached = "ACB5008";
 }

@@ -44,6 +44,27 @@ public sealed class PlatformTestRun
         Func<IReadOnlyList<string>, string?, int> runApplication,
         CancellationToken cancellationToken)
     {
+        // The application runs at most once, whatever the cache does: a fault before it started runs it as without the
+        // package; a fault after it ran (while storing) keeps its exit code.
+        int? exitCode = null;
+        int Run(IReadOnlyList<string> args, string? record) => exitCode ??= runApplication(args, record);
+        try
+        {
+            return await RunThroughCacheAsync(arguments, replay, Run, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step around the tests of {new ProjectIdentity(_description.ProjectPath, _description.TargetFramework, _description.Configuration).Display} failed ({e.GetType().Name}: {e.Message}); the tests run without the cache. Please report this.");
+            return Run(arguments, null);
+        }
+    }
+
+    private async Task<int> RunThroughCacheAsync(
+        IReadOnlyList<string> arguments,
+        Func<RecordedTestResults, IReadOnlyList<string>, Task<int>> replay,
+        Func<IReadOnlyList<string>, string?, int> runApplication,
+        CancellationToken cancellationToken)
+    {
         var parsed = PlatformRunArguments.Parse(arguments);
         if (!parsed.FromDotnetTest)
         {
@@ -87,16 +108,7 @@ public sealed class PlatformTestRun
         using var store = ArtifactStore.Create(settings, _log);
         var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
         var cache = new CachedTestRun(store, settings, _log, new FileHasher(), history, _environment);
-        TestRunLookup lookup;
-        try
-        {
-            lookup = cache.Lookup(request, userTrx: true, _description.ScratchDirectory, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _log.Warning(DiagnosticCodes.CacheStepFailed, $"The cache step before the tests of {project.Display} failed ({e.GetType().Name}: {e.Message}); the tests run without the cache. Please report this.");
-            return runApplication(arguments, null);
-        }
+        var lookup = cache.Lookup(request, userTrx: true, _description.ScratchDirectory, cancellationToken);
 
         if (lookup.State == TestRunState.Replayed && lookup.ReplayedTests is { } tests && lookup.Outcome is { } hit && lookup.Replayed is { } summary)
         {
