@@ -1,7 +1,6 @@
 using ArtifactCache.Build.TestRuns;
 using Microsoft.Build.Framework;
 
-
 namespace ArtifactCache.Build.Tasks;
 
 /// <summary>

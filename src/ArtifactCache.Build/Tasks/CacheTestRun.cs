@@ -173,9 +173,7 @@ public sealed class CacheTestRunStore : TestRunTask
         {
             if (RunFailed && lookup.State == TestRunState.Verify)
             {
-                step.Log.Warning(
-                    DiagnosticCodes.VerifyMismatch,
-                    $"Verify: the cache holds a passing run of the tests of {step.Project.Display} for these inputs, but running them now failed. The failure stands; the entry is wrong: the tests read something their key does not see (see the README's \"Test results\": ArtifactCacheTestInput, ArtifactCacheTestEnvironment).");
+                step.Log.Warning(DiagnosticCodes.VerifyMismatch, CachedTestRun.VerifyFailedMessage(step.Project.Display));
                 step.Report(Target, new CompilationOutcome { Succeeded = false, Result = "hit", Source = lookup.Source, Key = lookup.Key, Inputs = lookup.Inputs, SavedMs = lookup.SavedMs, Verified = false });
             }
             else if (step.TestRun().AfterRun(request, lookup, cancellationToken) is { } outcome)

@@ -377,7 +377,11 @@ public sealed class CachedTestRun
 
     private static CompilationOutcome NotCached(string reason, TimeSpan duration) => new() { Succeeded = true, Result = "miss", Reason = reason, Duration = duration };
 
-    private static void TryDelete(string path)
+    /// <summary>What verify mode says when a checked hit's tests fail now.</summary>
+    public static string VerifyFailedMessage(string display) =>
+        $"Verify: the cache holds a passing run of the tests of {display} for these inputs, but running them now failed. The failure stands; the entry is wrong: the tests read something their key does not see (see the README's \"Test results\": ArtifactCacheTestInput, ArtifactCacheTestEnvironment).";
+
+    internal static void TryDelete(string path)
     {
         try
         {

@@ -135,9 +135,7 @@ public sealed class PlatformTestRun
             {
                 if (lookup.State == TestRunState.Verify)
                 {
-                    _log.Warning(
-                        DiagnosticCodes.VerifyMismatch,
-                        $"Verify: the cache holds a passing run of the tests of {project.Display} for these inputs, but running them now failed. The failure stands; the entry is wrong: the tests read something their key does not see (see the README's \"Test results\": ArtifactCacheTestInput, ArtifactCacheTestEnvironment).");
+                    _log.Warning(DiagnosticCodes.VerifyMismatch, CachedTestRun.VerifyFailedMessage(project.Display));
                     Report(project, new CompilationOutcome { Succeeded = false, Result = "hit", Source = lookup.Source, Key = lookup.Key, Inputs = lookup.Inputs, SavedMs = lookup.SavedMs, Verified = false });
                 }
                 else
@@ -160,7 +158,7 @@ public sealed class PlatformTestRun
         }
         finally
         {
-            TryDelete(record);
+            CachedTestRun.TryDelete(record);
         }
     }
 
@@ -222,18 +220,6 @@ public sealed class PlatformTestRun
         if (_description.ReportFile is { Length: > 0 } reportFile)
         {
             ReportFiles.Append(reportFile, CompilationReport.JsonLine(project, outcome, DateTimeOffset.UtcNow, Target), _log);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A scratch file left behind costs nothing.
         }
     }
 }
