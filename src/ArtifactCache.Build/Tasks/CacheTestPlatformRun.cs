@@ -87,8 +87,8 @@ public sealed class CacheTestPlatformRun : Microsoft.Build.Utilities.Task
                 ReportFile = string.IsNullOrWhiteSpace(ReportFile) ? null : Path.GetFullPath(ReportFile),
                 RepositoryRoot = string.IsNullOrWhiteSpace(RepositoryRoot) ? null : RepositoryRoot,
                 DotnetRoot = DotnetRoot,
-                EnvironmentNames = (EnvironmentNames ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Inputs = Inputs.Select(i => Path.GetFullPath(i.GetMetadata("FullPath") is { Length: > 0 } full ? full : i.ItemSpec)).ToList(),
+                EnvironmentNames = TestRunInputs.EnvironmentNames(EnvironmentNames),
+                Inputs = TestRunInputs.Paths(Inputs),
                 ScratchDirectory = Path.GetFullPath(ScratchDirectory),
             };
             var file = Path.Combine(description.ScratchDirectory, "test-platform-run.json");

@@ -8,6 +8,18 @@ using Microsoft.Build.Framework;
 
 namespace ArtifactCache.Build.Tasks;
 
+/// <summary>How the test-run tasks read what the user lists: ArtifactCacheTestEnvironment and @(ArtifactCacheTestInput).</summary>
+internal static class TestRunInputs
+{
+    /// <summary>Variable names, ';' or ',' separated.</summary>
+    public static IReadOnlyList<string> EnvironmentNames(string? list) =>
+        (list ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The items' full paths.</summary>
+    public static IReadOnlyList<string> Paths(ITaskItem[] items) =>
+        items.Select(i => Path.GetFullPath(i.GetMetadata("FullPath") is { Length: > 0 } full ? full : i.ItemSpec)).ToList();
+}
+
 /// <summary>What the two tasks around a test run (the SDK's VSTest target) take from MSBuild.</summary>
 public abstract class TestRunTask : TargetStepTask
 {
@@ -107,8 +119,8 @@ public sealed class CacheTestRunLookup : TestRunTask
             RunSettingsFile = string.IsNullOrWhiteSpace(RunSettingsFile) ? null : Path.GetFullPath(RunSettingsFile),
             RunSettingsAdapterFolders = settings.AdapterFolders,
             Arguments = arguments,
-            EnvironmentNames = (EnvironmentNames ?? "").Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            Inputs = Inputs.Select(i => Path.GetFullPath(i.GetMetadata("FullPath") is { Length: > 0 } full ? full : i.ItemSpec)).ToList(),
+            EnvironmentNames = TestRunInputs.EnvironmentNames(EnvironmentNames),
+            Inputs = TestRunInputs.Paths(Inputs),
             RepositoryRoot = string.IsNullOrWhiteSpace(RepositoryRoot) ? null : RepositoryRoot,
             DotnetRoot = DotnetRoot,
             DisplayName = $"{step.Project.Display} tests",

@@ -67,6 +67,18 @@ public sealed class PlatformTestRunTests : IDisposable
             },
             CancellationToken.None).GetAwaiter().GetResult();
 
+    /// <summary>Runs the launcher's logic with a replay that throws; the application exits with 0.</summary>
+    private Task<int> LaunchWithBrokenReplay() =>
+        new PlatformTestRun(Description(), _log, _ => null).RunAsync(
+            FromDotnetTest,
+            (_, _) => throw new InvalidOperationException("replay broke"),
+            (args, _) =>
+            {
+                _started.Add(args);
+                return 0;
+            },
+            CancellationToken.None);
+
     private string[] Report() => File.Exists(Path.Combine(Root, "report.jsonl")) ? File.ReadAllLines(Path.Combine(Root, "report.jsonl")) : [];
 
     [Fact]
@@ -166,15 +178,7 @@ public sealed class PlatformTestRunTests : IDisposable
     {
         // A local cache folder that is a file: the store cannot be used at all.
         File.WriteAllText(Path.Combine(Root, "cache"), "not a folder");
-        var exitCode = await new PlatformTestRun(Description(), _log, _ => null).RunAsync(
-            FromDotnetTest,
-            (_, _) => throw new InvalidOperationException("replay broke"),
-            (args, _) =>
-            {
-                _started.Add(args);
-                return 0;
-            },
-            CancellationToken.None);
+        var exitCode = await LaunchWithBrokenReplay();
 
         Assert.Equal(0, exitCode);
         Assert.Single(_started);
@@ -184,15 +188,7 @@ public sealed class PlatformTestRunTests : IDisposable
     public async Task A_replay_that_fails_to_start_runs_the_application_instead()
     {
         Launch(FromDotnetTest);
-        var exitCode = await new PlatformTestRun(Description(), _log, _ => null).RunAsync(
-            FromDotnetTest,
-            (_, _) => throw new InvalidOperationException("replay broke"),
-            (args, _) =>
-            {
-                _started.Add(args);
-                return 0;
-            },
-            CancellationToken.None);
+        var exitCode = await LaunchWithBrokenReplay();
 
         Assert.Equal(0, exitCode);
         Assert.Equal(2, _started.Count);
