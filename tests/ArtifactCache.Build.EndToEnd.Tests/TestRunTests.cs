@@ -101,15 +101,15 @@ public sealed class TestRunRepository : IDisposable
     }
 
     /// <summary>The two applications `dotnet test` runs in Microsoft.Testing.Platform mode (Platform/global.json).</summary>
-    public static readonly string[] PlatformProjects = ["Platform.FsSpecs", "Platform.Runner", "Platform.Specs"];
+    public static readonly string[] PlatformProjects = ["Platform.FsSpecs", "Platform.Runner", "Platform.Specs", "Platform.VbRunner"];
 
     /// <summary>The report's records of Microsoft.Testing.Platform runs that `dotnet test` started itself.</summary>
     public static IReadOnlyList<ReportEntry> PlatformRuns(BuildRun run) => run.Report.Where(r => r.Target == "TestingPlatform").ToList();
 
     /// <summary>
     /// Platform/: `dotnet test` in Microsoft.Testing.Platform mode (its global.json), over the same libraries: an MSTest
-    /// runner application over Core (MSTest 4, the platform's 2.x), an xunit.v3 one over Domain (the platform's 1.x) and
-    /// an F# xunit.v3 one over Core (the F# recorder).
+    /// runner application over Core (MSTest 4, the platform's 2.x), an xunit.v3 one over Domain (the platform's 1.x), an
+    /// F# xunit.v3 one and a Visual Basic MSTest runner one over Core (the F# and VB recorders).
     /// Each test appends to the file ACB_MARKER names (unlisted, so not keyed), to tell a run from a replay; a test in each
     /// fails when the listed ACB_MODE is "fail".
     /// </summary>
@@ -117,7 +117,7 @@ public sealed class TestRunRepository : IDisposable
     {
         var platform = Path.Combine(Source, "Platform");
         Workspace.Write(Path.Combine(platform, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""" + "\n");
-        Workspace.Write(Path.Combine(platform, "Platform.slnx"), "<Solution>\n  <Project Path=\"Platform.Runner/Platform.Runner.csproj\" />\n  <Project Path=\"Platform.Specs/Platform.Specs.csproj\" />\n  <Project Path=\"Platform.FsSpecs/Platform.FsSpecs.fsproj\" />\n</Solution>\n");
+        Workspace.Write(Path.Combine(platform, "Platform.slnx"), "<Solution>\n  <Project Path=\"Platform.Runner/Platform.Runner.csproj\" />\n  <Project Path=\"Platform.Specs/Platform.Specs.csproj\" />\n  <Project Path=\"Platform.FsSpecs/Platform.FsSpecs.fsproj\" />\n  <Project Path=\"Platform.VbRunner/Platform.VbRunner.vbproj\" />\n</Solution>\n");
         const string Marker = """static void Mark(string test) { var marker = System.Environment.GetEnvironmentVariable("ACB_MARKER"); if (marker != null) System.IO.File.AppendAllText(marker, test + "\n"); }""";
         Workspace.Write(Path.Combine(platform, "Platform.Runner", "Platform.Runner.csproj"), """
             <Project Sdk="Microsoft.NET.Sdk">
@@ -188,6 +188,46 @@ public sealed class TestRunRepository : IDisposable
             let ``The mode is not fail`` () =
                 mark ()
                 Assert.NotEqual<string>("fail", Environment.GetEnvironmentVariable "ACB_MODE")
+            """);
+        Workspace.Write(Path.Combine(platform, "Platform.VbRunner", "Platform.VbRunner.vbproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <OutputType>Exe</OutputType>
+                <EnableMSTestRunner>true</EnableMSTestRunner>
+                <RootNamespace>Platform.VbRunner</RootNamespace>
+                <ArtifactCacheTestEnvironment>ACB_MODE</ArtifactCacheTestEnvironment>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="MSTest" Version="4.0.2" />
+                <ProjectReference Include="../../Core/Core.csproj" />
+              </ItemGroup>
+            </Project>
+            """);
+        Workspace.Write(Path.Combine(platform, "Platform.VbRunner", "NumbersTests.vb"), """
+            Imports Microsoft.VisualStudio.TestTools.UnitTesting
+
+            <Assembly: Parallelize(Scope:=ExecutionScope.MethodLevel)>
+
+            <TestClass>
+            Public NotInheritable Class NumbersTests
+                Private Shared Sub Mark()
+                    Dim marker = System.Environment.GetEnvironmentVariable("ACB_MARKER")
+                    If marker IsNot Nothing Then System.IO.File.AppendAllText(marker, "vbrunner" & vbLf)
+                End Sub
+
+                <TestMethod>
+                Public Sub Twice_doubles()
+                    Mark()
+                    Assert.AreEqual(10, Core.Numbers.Twice(5))
+                End Sub
+
+                <TestMethod>
+                Public Sub The_mode_is_not_fail()
+                    Mark()
+                    Assert.AreNotEqual("fail", System.Environment.GetEnvironmentVariable("ACB_MODE"))
+                End Sub
+            End Class
             """);
         Workspace.Write(Path.Combine(platform, "Platform.Specs", "PricesSpecs.cs"), "namespace Platform.Specs;\n\npublic class PricesSpecs\n{\n    " + Marker + "\n\n    [Fact]\n    public void Total_adds_one() { Mark(\"specs\"); Assert.Equal(7, Domain.Prices.Total(3)); }\n\n    [Fact(Skip = \"not yet\")]\n    public void Later() { }\n\n    [Fact]\n    public void The_mode_is_not_fail() { Mark(\"specs\"); Assert.NotEqual(\"fail\", Environment.GetEnvironmentVariable(\"ACB_MODE\")); }\n}\n");
     }
@@ -288,9 +328,9 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
         Assert.Equal(TestRunRepository.PlatformProjects, TestRunRepository.PlatformRuns(run).Where(r => r.IsHit && r.Source == "remote").Select(r => r.ProjectName).Order(StringComparer.Ordinal));
         // No test ran: every test appends to the marker when it runs.
         Assert.False(File.Exists(marker), "a replayed application ran its tests");
-        // What `dotnet test` shows is the stored runs' tests, published again: 6 passed, 1 skipped.
-        Assert.Contains("total: 7", run.Output, StringComparison.Ordinal);
-        Assert.Contains("succeeded: 6", run.Output, StringComparison.Ordinal);
+        // What `dotnet test` shows is the stored runs' tests, published again: 8 passed, 1 skipped.
+        Assert.Contains("total: 9", run.Output, StringComparison.Ordinal);
+        Assert.Contains("succeeded: 8", run.Output, StringComparison.Ordinal);
         Assert.Contains("skipped: 1", run.Output, StringComparison.Ordinal);
     }
 
@@ -308,7 +348,7 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
 
         var edited = Dotnet.RunTestingPlatform(platform, cache, ["test", "Platform.slnx"], new Dictionary<string, string> { ["ACB_MARKER"] = marker });
         Assert.True(edited.Succeeded, edited.ToString());
-        Assert.Equal(["Platform.FsSpecs", "Platform.Runner"], TestRunRepository.PlatformRuns(edited).Where(r => r.IsHit).Select(r => r.ProjectName).Order(StringComparer.Ordinal));
+        Assert.Equal(["Platform.FsSpecs", "Platform.Runner", "Platform.VbRunner"], TestRunRepository.PlatformRuns(edited).Where(r => r.IsHit).Select(r => r.ProjectName).Order(StringComparer.Ordinal));
         var specs = Assert.Single(TestRunRepository.PlatformRuns(edited), r => !r.IsHit);
         Assert.Equal("Platform.Specs", specs.ProjectName);
         Assert.True(specs.Stored, edited.ToString());
@@ -322,7 +362,7 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
         Assert.All(TestRunRepository.PlatformRuns(failed), r => Assert.False(r.IsHit || r.Stored, failed.ToString()));
         var again = Dotnet.RunTestingPlatform(platform, cache, ["test", "Platform.slnx"], failing);
         Assert.False(again.Succeeded, "a failed run must never be replayed as a pass:\n" + again);
-        Assert.Contains("failed: 3", again.Output, StringComparison.Ordinal);
+        Assert.Contains("failed: 4", again.Output, StringComparison.Ordinal);
 
         // The arguments `dotnet test` passes on to the application are part of the key: another filter runs.
         var filtered = Dotnet.RunTestingPlatform(platform, cache, ["test", "--project", "Platform.Specs/Platform.Specs.csproj", "--filter-method", "Platform.Specs.PricesSpecs.Total_adds_one"]);

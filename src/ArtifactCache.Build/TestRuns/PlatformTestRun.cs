@@ -148,7 +148,7 @@ public sealed class PlatformTestRun
 
             string? problem = null;
             var recorded = File.Exists(record) ? RecordedTestResults.Read(record, out problem) : null;
-            problem ??= recorded is null ? "it wrote nothing: is the package's recorder compiled in (a C# or F# project whose entry point registers the platform's self-registered extensions)?" : null;
+            problem ??= recorded is null ? "it wrote nothing: is the package's recorder compiled in (a C#, F# or Visual Basic project whose entry point registers the platform's self-registered extensions)?" : null;
             if (cache.AfterRun(request, lookup, cancellationToken, recorded, problem) is { } outcome)
             {
                 Report(project, outcome);

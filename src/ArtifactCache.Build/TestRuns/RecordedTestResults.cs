@@ -17,7 +17,7 @@ public sealed record RecordedTest(string Outcome, string Uid, string DisplayName
 
 /// <summary>
 /// The tests of a Microsoft.Testing.Platform run, as the recorder the package compiles into the test application
-/// (build/ArtifactCache.Build.TestPlatformRecorder.cs, or .fs) writes them: one line per result, tab-separated
+/// (build/ArtifactCache.Build.TestPlatformRecorder.cs, .fs or .vb) writes them: one line per result, tab-separated
 /// (outcome, uid, display name, duration in ticks, explanation), with backslash, tab and line breaks escaped. A test
 /// reported more than once (a retry) counts with its last state. Stored with a passing run, and published again, test
 /// by test, when the run is replayed.
