@@ -318,7 +318,7 @@ public sealed class TestRunTests : IClassFixture<TestRunRepository>
     }
 
     [Fact]
-    public void In_testing_platform_mode_a_fresh_clone_replays_both_applications_from_the_remote_without_starting_them()
+    public void In_testing_platform_mode_a_fresh_clone_replays_every_application_from_the_remote_without_starting_them()
     {
         var clone = _repository.Clone("repo-p");
         var marker = _repository.Workspace.PathOf("marker-p.txt");

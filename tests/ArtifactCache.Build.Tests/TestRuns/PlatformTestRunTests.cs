@@ -195,6 +195,39 @@ public sealed class PlatformTestRunTests : IDisposable
         Assert.Contains(_log.Entries, e => e.Code == "ACB5001" && e.Message.Contains("replay broke", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_fault_after_the_application_ran_keeps_its_exit_code_and_does_not_run_it_again()
+    {
+        // The miss's report line is written after the application ran: a log that fails there is a fault at that point.
+        var log = new FailingInfoLog();
+        var exitCode = await new PlatformTestRun(Description(), log, _ => null).RunAsync(
+            FromDotnetTest,
+            (_, _) => Task.FromResult(0),
+            (args, _) =>
+            {
+                _started.Add(args);
+                return 7;
+            },
+            CancellationToken.None);
+
+        Assert.Equal(7, exitCode);
+        Assert.Single(_started);
+        Assert.Equal(["ACB5001"], log.Warnings);
+    }
+
+    private sealed class FailingInfoLog : ArtifactCache.Build.Diagnostics.ICacheLog
+    {
+        public List<string> Warnings { get; } = [];
+
+        public void Warning(string code, string message) => Warnings.Add(code);
+
+        public void Info(string message) => throw new IOException("the log is gone");
+
+        public void Detail(string message)
+        {
+        }
+    }
+
     [Theory]
     [InlineData("plain", "plain")]
     [InlineData("two words", "\"two words\"")]
