@@ -103,10 +103,6 @@ internal static class AssemblyAttributes
         }
     }
 
-    private static string WithoutCommitSuffix(string value)
-    {
-        var plus = value.LastIndexOf('+');
-        var suffix = plus < 0 ? "" : value[(plus + 1)..];
-        return suffix.Length is 40 or 64 && suffix.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') ? value[..(plus + 1)] + "{revision}" : value;
-    }
+    private static string WithoutCommitSuffix(string value) =>
+        CommitStamps.SuffixLength(value) is > 0 and var digits ? value[..^digits] + "{revision}" : value;
 }

@@ -26,6 +26,24 @@ internal static class CommitStamps
             : value;
     }
 
+    /// <summary>
+    /// How many characters of <paramref name="value"/> are the SDK's "+&lt;commit&gt;" suffix as a compiled assembly
+    /// carries it, where the commit is not known: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits after a '+', at the
+    /// very end; 0 when there is none (anything else is an ordinary part of the version).
+    /// </summary>
+    public static int SuffixLength(ReadOnlySpan<char> value)
+    {
+        foreach (var length in (ReadOnlySpan<int>)[40, 64])
+        {
+            if (value.Length > length && value[value.Length - length - 1] == '+' && !value[^length..].ContainsAnyExcept("0123456789abcdef"))
+            {
+                return length;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>The Source Link json with the commit replaced inside its URLs only; the text as it is when it is not json.</summary>
     public static string WithoutSourceLinkCommit(string sourceLink, string revision)
     {

@@ -99,6 +99,7 @@ internal static class ReferenceMetadataHash
         var reader = pe.GetMetadataReader();
         var directory = headers.CorHeader!.ResourcesDirectory;
         var substitutions = StampSubstitutions(reader, stamps);
+        BlobReader? resources = null;
         foreach (var handle in reader.ManifestResources)
         {
             var resource = reader.GetManifestResource(handle);
@@ -112,13 +113,18 @@ internal static class ReferenceMetadataHash
                 return false;
             }
 
-            var section = pe.GetSectionData(directory.RelativeVirtualAddress);
-            if (section.Length < directory.Size)
+            if (resources is null)
             {
-                return false;
+                var section = pe.GetSectionData(directory.RelativeVirtualAddress);
+                if (section.Length < directory.Size)
+                {
+                    return false;
+                }
+
+                resources = section.GetReader(0, directory.Size);
             }
 
-            var blob = section.GetReader(0, directory.Size);
+            var blob = resources.Value;
             blob.Offset = (int)resource.Offset;
             var length = blob.ReadUInt32();
             if (length > (uint)(directory.Size - resource.Offset - 4))
@@ -182,7 +188,7 @@ internal static class ReferenceMetadataHash
                 // Any length: the placeholder's control character never appears in a version.
                 substitutions.Add((PickledString(bytes), PickledString(Encoding.UTF8.GetBytes(informational ? "\u0001informational" : "\u0001file"))));
             }
-            else if (informational && stamps.HasFlag(VolatileStamps.CommitSuffix) && CommitDigits(value) is > 0 and var digits)
+            else if (informational && stamps.HasFlag(VolatileStamps.CommitSuffix) && CommitStamps.SuffixLength(value) is > 0 and var digits)
             {
                 var neutral = bytes.ToArray();
                 neutral.AsSpan(neutral.Length - digits).Fill((byte)'0');
@@ -191,20 +197,6 @@ internal static class ReferenceMetadataHash
         }
 
         return substitutions;
-    }
-
-    // The SDK's "+<commit>" at the end of an informational version: how many hex digits (40 or 64), or 0.
-    private static int CommitDigits(string version)
-    {
-        foreach (var digits in (ReadOnlySpan<int>)[40, 64])
-        {
-            if (version.Length > digits && version[^(digits + 1)] == '+' && version[^digits..].All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
-            {
-                return digits;
-            }
-        }
-
-        return 0;
     }
 
     // fsc's p_prim_string: the UTF-8 length as p_int32 writes it (one byte to 0x7F, two to 0x3FFF, else 0xFF and four

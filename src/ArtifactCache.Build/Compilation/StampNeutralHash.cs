@@ -310,7 +310,7 @@ internal static class StampNeutralHash
                     units[i] = (char)_bytes[text + i];
                 }
 
-                var commit = CommitSuffixLength(units);
+                var commit = CommitStamps.SuffixLength(units);
                 if (commit > 0)
                 {
                     Add(text + stringLength - commit, commit, Fill.Utf8Digits);
@@ -421,7 +421,7 @@ internal static class StampNeutralHash
                         }
                         else if (isProduct && _stamps.HasFlag(VolatileStamps.CommitSuffix))
                         {
-                            var commit = CommitSuffixLength(units.ToArray());
+                            var commit = CommitStamps.SuffixLength(units.ToArray());
                             if (commit > 0)
                             {
                                 Add(entry.Value + ((units.Count - commit) * 2), commit * 2, Fill.Utf16Digits);
@@ -485,22 +485,6 @@ internal static class StampNeutralHash
         }
 
         private static int Align(int resource, int at) => resource + ((at - resource + 3) & ~3);
-
-        // 40 (SHA-1) or 64 (SHA-256) lowercase hex digits after the last '+', at the very end: the SDK's
-        // SourceRevisionId suffix. Anything else is an ordinary part of the version.
-        private static int CommitSuffixLength(ReadOnlySpan<char> value)
-        {
-            foreach (var length in (ReadOnlySpan<int>)[40, 64])
-            {
-                if (value.Length > length && value[value.Length - length - 1] == '+' &&
-                    !value[^length..].ContainsAnyExcept("0123456789abcdef"))
-                {
-                    return length;
-                }
-            }
-
-            return 0;
-        }
 
         private int DirectoryOffset(DirectoryEntry directory) =>
             _headers.TryGetDirectoryOffset(directory, out var offset) ? RequireAt(offset, directory.Size) :

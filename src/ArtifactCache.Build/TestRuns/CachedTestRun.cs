@@ -151,7 +151,8 @@ public sealed class CachedTestRun
         // results folder (VSTest keeps a single TRX logger, so adding one beside the user's would replace theirs).
         // The scratch folder also receives a hit's summary entry.
         Directory.CreateDirectory(scratchDirectory);
-        var ownTrx = userTrx ? null : Path.Combine(scratchDirectory, $"test-run-{Guid.NewGuid():N}.trx");
+        // A Microsoft.Testing.Platform run's outcome comes from the recorder instead.
+        var ownTrx = userTrx || request.Platform ? null : Path.Combine(scratchDirectory, $"test-run-{Guid.NewGuid():N}.trx");
 
         var miss = new TestRunLookup
         {
@@ -263,30 +264,24 @@ public sealed class CachedTestRun
         var runTime = DateTime.UtcNow - lookup.StartedUtc;
         var miss = new CompilationOutcome { Succeeded = true, Result = "miss", Key = lookup.Key, Inputs = lookup.Inputs, Changes = lookup.Changes };
         var written = lookup.Before.WrittenBy(request.TestAssembly, request.SharedResultsDirectory, out var userRun);
-        TrxRun? run;
+        // What the run's outcome is read from: the recorder's file for a Microsoft.Testing.Platform run, else a TRX.
+        RunOutcome? run;
         string? problem = null;
         if (request.Platform)
         {
-            run = recorded is null ? null : new TrxRun
-            {
-                Total = recorded.Total,
-                Executed = recorded.Total - recorded.Skipped,
-                Passed = recorded.Passed,
-                Failed = recorded.NotPassed,
-                NotPassed = recorded.AllPassed ? 0 : Math.Max(1, recorded.NotPassed),
-                Outcome = recorded.AllPassed ? "Completed" : "Failed",
-            };
+            run = recorded is null ? null : RunOutcome.Of(recorded);
             problem = run is null ? $"the test application recorded no results ({recordProblem ?? "no recording"})" : null;
         }
         else if (lookup.OwnTrx is not null)
         {
-            run = File.Exists(lookup.OwnTrx) ? TrxRun.Read(lookup.OwnTrx, out problem) : null;
+            var trx = File.Exists(lookup.OwnTrx) ? TrxRun.Read(lookup.OwnTrx, out problem) : null;
+            run = trx is null ? null : RunOutcome.Of(trx);
             problem ??= run is null ? "the run wrote no TRX (is the trx logger available?)" : null;
             TryDelete(lookup.OwnTrx);
         }
         else
         {
-            run = userRun;
+            run = userRun is null ? null : RunOutcome.Of(userRun);
             problem = run is null ? $"no TRX of {Path.GetFileName(request.TestAssembly)} was written in {request.ResultsDirectory}" : null;
         }
 
@@ -295,10 +290,10 @@ public sealed class CachedTestRun
             return miss with { Reason = $"not stored: the run's outcome is unknown ({problem})", Duration = stopwatch.Elapsed };
         }
 
-        if (!run.AllPassed)
+        if (run.NotAPass is { } notAPass)
         {
-            // The run succeeded by its exit code, but the TRX says otherwise: never store what is not a clean pass.
-            return miss with { Reason = $"not stored: the run did not pass (outcome {run.Outcome}, {run.NotPassed} not passed)", Duration = stopwatch.Elapsed };
+            // The run succeeded by its exit code, but its results say otherwise: never store what is not a clean pass.
+            return miss with { Reason = $"not stored: the run did not pass ({notAPass})", Duration = stopwatch.Elapsed };
         }
 
         var after = TestRunKey.Build(request, _hasher, _environment);
@@ -376,6 +371,17 @@ public sealed class CachedTestRun
     private bool ShouldVerify() => _settings.VerifyFraction >= 1 || (_settings.VerifyFraction > 0 && _sample() < _settings.VerifyFraction);
 
     private static CompilationOutcome NotCached(string reason, TimeSpan duration) => new() { Succeeded = true, Result = "miss", Reason = reason, Duration = duration };
+
+    /// <summary>A finished run's counts, and why it is not a clean pass (null when it is), from either source.</summary>
+    private sealed record RunOutcome(int Total, int Passed, int Failed, int Skipped, TimeSpan? Duration, string? NotAPass)
+    {
+        public static RunOutcome Of(TrxRun trx) =>
+            new(trx.Total, trx.Passed, trx.Failed, trx.Skipped, trx.Duration, trx.AllPassed ? null : $"outcome {trx.Outcome}, {trx.NotPassed} not passed");
+
+        public static RunOutcome Of(RecordedTestResults recorded) =>
+            new(recorded.Total, recorded.Passed, recorded.NotPassed, recorded.Skipped, null,
+                recorded.AllPassed ? null : recorded.Total == 0 ? "no test ran" : $"{recorded.NotPassed} not passed");
+    }
 
     /// <summary>What verify mode says when a checked hit's tests fail now.</summary>
     public static string VerifyFailedMessage(string display) =>

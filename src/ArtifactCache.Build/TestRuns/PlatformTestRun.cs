@@ -108,7 +108,7 @@ public sealed class PlatformTestRun
         using var store = ArtifactStore.Create(settings, _log);
         var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
         var cache = new CachedTestRun(store, settings, _log, new FileHasher(), history, _environment);
-        var lookup = cache.Lookup(request, userTrx: true, _description.ScratchDirectory, cancellationToken);
+        var lookup = cache.Lookup(request, userTrx: false, _description.ScratchDirectory, cancellationToken);
 
         if (lookup.State == TestRunState.Replayed && lookup.ReplayedTests is { } tests && lookup.Outcome is { } hit && lookup.Replayed is { } summary)
         {
