@@ -120,9 +120,12 @@ public sealed class SharingTests : IDisposable
         Assert.True(cold.Succeeded, cold.ToString());
         Assert.Equal(SampleSolution.ChainProjects, cold.Misses);
 
-        // Each compilation is stored with its prediction (its key, under its project and commit): six entries.
+        // Each compilation is stored with its prediction (its key, under its project and commit), and the build's end
+        // published the commit's index naming all three: seven entries.
         var stored = StoredEntries(server);
-        Assert.Equal(2 * SampleSolution.ChainProjects.Length, stored.Count);
+        Assert.Equal(2 * SampleSolution.ChainProjects.Length + 1, stored.Count);
+        var index = stored.Keys.Select(File.ReadAllBytes).Select(b => b.AsSpan().StartsWith("artifactcache-commit-index-v1\n"u8) ? b : null).Single(b => b is not null);
+        Assert.Equal(SampleSolution.ChainProjects.Length, cold.Report.Select(r => r.Key).Count(k => System.Text.Encoding.UTF8.GetString(index!).Contains(" " + k + "\n", StringComparison.Ordinal)));
 
         var b = _workspace.PathOf("b");
         Workspace.CopyTree(a, b);
@@ -132,8 +135,8 @@ public sealed class SharingTests : IDisposable
         Assert.All(warm.Report, r => Assert.Equal("remote", r.Source));
         Assert.DoesNotContain(server.Token, warm.Output, StringComparison.Ordinal);
 
-        // The clone of the same commit fetched the predictions (and through them the artifacts) as its projects
-        // started; each was right, so none was published again: the remote's entries are exactly as they were.
+        // The clone of the same commit fetched the index (and through it every artifact) when its first project
+        // started; each entry was right, so nothing was published again: the remote's entries are exactly as they were.
         Assert.Equal(stored, StoredEntries(server));
 
         // The remote hit filled the local cache: a third clone on machine B hits locally.

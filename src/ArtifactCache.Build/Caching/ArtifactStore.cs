@@ -37,7 +37,12 @@ public sealed class ArtifactStore : IDisposable
     private readonly RemotePrefetch? _prefetch;
     private readonly string _sessionId = Guid.NewGuid().ToString();
 
-    public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote, HttpMessageHandler? prefetchHandler = null)
+    /// <param name="settings">The build's settings.</param>
+    /// <param name="local">The local cache; null when it is off.</param>
+    /// <param name="remote">The remote cache's client; null when there is none.</param>
+    /// <param name="buildFlags">Shared with the build's other MSBuild nodes (see <see cref="RemotePrefetch"/>).</param>
+    /// <param name="prefetchHandler">For tests: the prefetch's HTTP handler.</param>
+    public ArtifactStore(CacheSettings settings, LocalCache? local, RemoteCacheClient? remote, IBuildFlags? buildFlags = null, HttpMessageHandler? prefetchHandler = null)
     {
         _settings = settings;
         _local = local;
@@ -46,7 +51,7 @@ public sealed class ArtifactStore : IDisposable
         _remoteReady = new Lazy<bool>(() => _remote is not null && _remote.CheckStatusAsync(CancellationToken.None).GetAwaiter().GetResult());
         // Prefetched artifacts land in the local cache; without one there is nowhere to put them ahead of time.
         _prefetch = settings.Prefetch && local is not null && remote is not null
-            ? new RemotePrefetch(settings, local, () => remote.IsUsable, () => ScratchDirectory, prefetchHandler)
+            ? new RemotePrefetch(settings, local, () => remote.IsUsable, () => ScratchDirectory, buildFlags, prefetchHandler)
             : null;
     }
 
@@ -54,14 +59,20 @@ public sealed class ArtifactStore : IDisposable
     {
         var local = settings.LocalEnabled ? new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log) : null;
         var remote = settings.RemoteEnabled ? new RemoteCacheClient(settings, log, buildFlags: buildFlags) : null;
-        return new ArtifactStore(settings, local, remote);
+        return new ArtifactStore(settings, local, remote, buildFlags);
     }
 
-    /// <summary>Starts fetching, in the background, the artifact a project's prediction names (see <see cref="RemotePrefetch"/>).</summary>
-    public void StartPrefetch(string predictionKey) => _prefetch?.Start(predictionKey);
+    /// <summary>
+    /// Starts fetching, in the background, the artifact a project's prediction names, and on the build's first call for
+    /// <paramref name="indexKey"/> every artifact the commit's index names (see <see cref="RemotePrefetch"/>).
+    /// </summary>
+    public void StartPrefetch(string predictionKey, string indexKey) => _prefetch?.Start(predictionKey, indexKey);
 
-    /// <summary>Publishes, in the background, that the compilation named by <paramref name="predictionKey"/> has <paramref name="key"/>.</summary>
-    public void PublishPrediction(string predictionKey, string key) => _prefetch?.Publish(predictionKey, key);
+    /// <summary>
+    /// Publishes, in the background, that the compilation named by <paramref name="predictionKey"/> has
+    /// <paramref name="key"/>, and adds it to the commit's index published when the build ends.
+    /// </summary>
+    public void PublishPrediction(string predictionKey, string key, string indexKey) => _prefetch?.Publish(predictionKey, key, indexKey);
 
     public bool HasLocal => _local is not null;
 
@@ -104,10 +115,16 @@ public sealed class ArtifactStore : IDisposable
             return null;
         }
 
-        // A download a prediction started for this key: wait for it rather than start another. Else this lookup downloads,
-        // and says so, so that a prediction naming the key meanwhile does not download it again.
+        // A download a prefetch started for this key, or another node's: wait for it rather than start another. Else this
+        // lookup downloads, and says so, so that a prefetch naming the key meanwhile does not download it again.
+        // Looked for again once claimed or waited for: a download on this node or another may have filled it since.
         using var claim = _prefetch?.Claim(key);
-        if (_prefetch is not null && claim is null && _prefetch.WaitFor(key, _settings.RequestTimeout, cancellationToken) && _local!.TryGet(key) is { } prefetched)
+        if (_prefetch is not null && claim is null)
+        {
+            _prefetch.WaitFor(key, _settings.RequestTimeout, cancellationToken);
+        }
+
+        if (_prefetch is not null && _local!.TryGet(key) is { } prefetched)
         {
             return new FetchedArtifact(key, prefetched, CacheSource.Remote, IsTemporary: false, TaskDurationMs: null);
         }

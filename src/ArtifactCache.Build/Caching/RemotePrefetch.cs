@@ -15,7 +15,10 @@ namespace ArtifactCache.Build.Caching;
 /// pays a round trip per project, one after another. So each stored compilation also publishes a prediction: under a
 /// hash of the project, its target framework and configuration, and the commit (and the settings that shape keys), the
 /// key it had. A project that starts building fetches its prediction and the artifact it names into the local cache, in
-/// the background, while MSBuild builds what it references; the real lookup then finds the artifact local.
+/// the background, while MSBuild builds what it references; the real lookup then finds the artifact local. And because
+/// MSBuild starts the projects at the top of the graph late, every build also publishes its whole list of predictions, a
+/// <see cref="CommitIndex"/> for the commit, its configuration and its solution: the first project a build starts fetches
+/// it and with it every artifact the commit's builds had, one download per artifact across the build's nodes.
 /// </summary>
 /// <remarks>
 /// A prediction is only a hint: the key is always computed from the inputs, and an artifact prefetched for another key
@@ -43,15 +46,27 @@ public sealed class RemotePrefetch : IDisposable
     private readonly ConcurrentDictionary<string, Task<string?>> _predictions = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _publications = [];
     private readonly ConcurrentDictionary<string, bool> _filled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<CommitIndex?>> _indexes = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _ownIndexLines = new();
+    private readonly IBuildFlags? _build;
+
+    /// <summary>The build's shared list of "indexKey predictionKey key" lines, one per compilation that hit or stored.</summary>
+    private const string IndexList = "commit-index";
+
+    /// <summary>How often a lookup looks again for an artifact another node is downloading.</summary>
+    private static readonly TimeSpan OtherNodePoll = TimeSpan.FromMilliseconds(10);
 
     /// <param name="settings">The build's settings; the prefetch client makes one attempt per request.</param>
     /// <param name="local">Where prefetched artifacts go.</param>
     /// <param name="remoteUsable">False once the build's own client turned the remote off: prefetching stops too.</param>
     /// <param name="scratch">A folder for downloads in progress (inside the local cache, so moves are renames).</param>
+    /// <param name="build">Shared with the build's other nodes: who downloads what, and the predictions made; null when
+    /// the build could not be named across nodes (each node then downloads and publishes for itself).</param>
     /// <param name="handler">For tests: the HTTP handler.</param>
-    public RemotePrefetch(CacheSettings settings, LocalCache local, Func<bool> remoteUsable, Func<string> scratch, HttpMessageHandler? handler = null)
+    public RemotePrefetch(CacheSettings settings, LocalCache local, Func<bool> remoteUsable, Func<string> scratch, IBuildFlags? build = null, HttpMessageHandler? handler = null)
     {
         _settings = settings;
+        _build = build;
         _local = local;
         _remoteUsable = remoteUsable;
         _scratch = scratch;
@@ -68,41 +83,62 @@ public sealed class RemotePrefetch : IDisposable
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(
             "\n", Format, CompilationKeyBuilder.KeyFormat, projectIdentity, commit, strict ? "strict" : "commit left out", volatileVersions ? "volatile versions" : "versions in key")))).ToLowerInvariant();
 
-    /// <summary>True when this build's prefetch put <paramref name="key"/> in the local cache: a hit on it came from the remote.</summary>
-    public bool Prefetched(string key) => _filled.ContainsKey(key);
+    /// <summary>
+    /// The name a commit's index is stored under: the commit, the configuration, the solution (its file name; empty when
+    /// a project is built on its own) and the settings that shape keys. A Release build does not fetch the Debug
+    /// build's artifacts, nor one solution's build the artifacts of every other solution in the repository.
+    /// </summary>
+    public static string IndexKey(string commit, string? configuration, string? solution, bool strict, bool volatileVersions) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(
+            "\n", CommitIndex.Format, CompilationKeyBuilder.KeyFormat, commit, configuration ?? "", solution ?? "", strict ? "strict" : "commit left out", volatileVersions ? "volatile versions" : "versions in key")))).ToLowerInvariant();
 
-    /// <summary>Starts fetching the prediction and, when it names an artifact the local cache lacks, that artifact.</summary>
-    public void Start(string predictionKey)
+    /// <summary>
+    /// True when a prefetch of this build, on this node or another, put <paramref name="key"/> in the local cache: a hit
+    /// on it came from the remote.
+    /// </summary>
+    public bool Prefetched(string key) => _filled.ContainsKey(key) || _build?.IsSet(FilledFlag(key)) == true;
+
+    /// <summary>
+    /// Starts fetching the project's prediction and, when it names an artifact the local cache lacks, that artifact;
+    /// the first project of the build also fetches the commit's index, and every artifact it names.
+    /// </summary>
+    public void Start(string predictionKey, string indexKey)
     {
         if (!_settings.RemoteCanRead || !_remoteUsable())
         {
             return;
         }
 
-        _predictions.GetOrAdd(predictionKey, pk => Task.Run(() => FetchAsync(pk)));
+        var index = _indexes.GetOrAdd(indexKey, ik => Task.Run(() => FetchIndexAsync(ik)));
+        _predictions.GetOrAdd(predictionKey, pk => Task.Run(() => FetchAsync(pk, index)));
     }
 
     /// <summary>
-    /// Waits (at most <paramref name="limit"/>) for a download of <paramref name="key"/> that a prediction started, so
-    /// the caller finds it in the local cache instead of downloading it again. False when none is in flight.
+    /// Waits (at most <paramref name="limit"/>) for a download of <paramref name="key"/> that a prefetch on this node, or
+    /// any download on another node, has in flight, so the caller finds it in the local cache instead of downloading it
+    /// again. Returns at once when none is in flight.
     /// </summary>
-    public bool WaitFor(string key, TimeSpan limit, CancellationToken cancellationToken)
+    public void WaitFor(string key, TimeSpan limit, CancellationToken cancellationToken)
     {
-        if (!_downloads.TryGetValue(key, out var download))
+        if (_downloads.TryGetValue(key, out var download))
         {
-            return false;
+            try
+            {
+                download.Wait(limit, cancellationToken);
+            }
+            catch (AggregateException)
+            {
+                // Quiet by design: the caller's own lookup follows.
+            }
         }
 
-        try
+        // Another node's download: it holds the claim until the artifact is in the shared local cache, or it gave up.
+        var deadline = DateTime.UtcNow + limit;
+        while (_build?.IsClaimed(DownloadClaim(key)) == true && _local.TryGet(key) is null && DateTime.UtcNow < deadline)
         {
-            download.Wait(limit, cancellationToken);
+            cancellationToken.WaitHandle.WaitOne(OtherNodePoll);
+            cancellationToken.ThrowIfCancellationRequested();
         }
-        catch (AggregateException)
-        {
-            // Quiet by design: the caller's own lookup follows.
-        }
-
-        return true;
     }
 
     /// <summary>
@@ -110,28 +146,61 @@ public sealed class RemotePrefetch : IDisposable
     /// prediction that names the key meanwhile waits for it instead of downloading it a second time. (A project at the
     /// bottom of the graph reaches its lookup before its own prediction has arrived: waiting for the prediction could
     /// queue the lookup behind every other prefetch of the node, so the lookup downloads and the prefetch defers.)
-    /// Null when a prefetch download of the key is already in flight: wait for that one instead.
+    /// Null when a download of the key is already in flight, on this node or another: wait for that one instead.
     /// </summary>
     public IDisposable? Claim(string key)
     {
         var own = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _downloads.TryAdd(key, own.Task) ? new Release(own) : null;
+        if (_build?.IsClaimed(DownloadClaim(key)) == true || !_downloads.TryAdd(key, own.Task))
+        {
+            return null;
+        }
+
+        // The other nodes wait for it too. Another node that claimed it since the check above downloads it: wait for that.
+        if (_build?.TryClaim(DownloadClaim(key)) == false)
+        {
+            own.TrySetResult();
+            return null;
+        }
+
+        return new Release(own, () => _build?.Release(DownloadClaim(key)));
     }
 
-    private sealed class Release(TaskCompletionSource download) : IDisposable
+    private sealed class Release(TaskCompletionSource download, Action releaseAcrossNodes) : IDisposable
     {
-        public void Dispose() => download.TrySetResult();
+        public void Dispose()
+        {
+            releaseAcrossNodes();
+            download.TrySetResult();
+        }
+    }
+
+    private void MarkFilled(string key)
+    {
+        _filled[key] = true;
+        _build?.Set(FilledFlag(key));
     }
 
     /// <summary>
     /// Publishes that the project's compilation at this commit has <paramref name="key"/>, in the background, unless
-    /// the prediction fetched in this build already said so.
+    /// the prediction fetched in this build already said so; and adds it to the build's entries for the commit's index
+    /// (published when the build ends).
     /// </summary>
-    public void Publish(string predictionKey, string key)
+    public void Publish(string predictionKey, string key, string indexKey)
     {
         if (!_settings.RemoteCanWrite || !_remoteUsable())
         {
             return;
+        }
+
+        var line = indexKey + " " + predictionKey + " " + key;
+        if (_build is null)
+        {
+            _ownIndexLines.Enqueue(line);
+        }
+        else
+        {
+            _build.Append(IndexList, line);
         }
 
         if (!_predictions.TryGetValue(predictionKey, out var fetched))
@@ -172,42 +241,66 @@ public sealed class RemotePrefetch : IDisposable
             : null;
     }
 
-    private async Task<string?> FetchAsync(string predictionKey)
+    private async Task<string?> FetchAsync(string predictionKey, Task<CommitIndex?> index)
     {
-        var key = await WithSlot(async token =>
-        {
-            var file = NewScratchFile(predictionKey, ".prediction");
-            try
+        // The index is on its way (or here): when it names this project, its own prediction is not needed.
+        var key = (await index) is { } fetched && fetched.TryGetKey(predictionKey, out var indexed)
+            ? indexed
+            : await WithSlot(async token =>
             {
-                var result = await _client.DownloadAsync(predictionKey, file, token);
-                return result.Outcome == RemoteOutcome.Hit && new FileInfo(file).Length < 1024 ? ParseBody(await File.ReadAllBytesAsync(file, token)) : null;
-            }
-            finally
-            {
-                TryDelete(file);
-            }
-        });
+                var bytes = await DownloadSmallAsync(predictionKey, 1024, token);
+                return bytes is null ? null : ParseBody(bytes);
+            });
 
-        if (key is not null && _local.TryGet(key) is null)
+        if (key is not null)
         {
-            var download = _downloads.GetOrAdd(key, k => Task.Run(() => DownloadAsync(k)));
-            await download;
+            await StartDownload(key);
         }
 
         return key;
     }
 
+    /// <summary>The commit's index (null when there is none, or it could not be read), and every artifact it names started.</summary>
+    private async Task<CommitIndex?> FetchIndexAsync(string indexKey)
+    {
+        var index = await ReadIndexAsync(indexKey);
+
+        // In the order the commit was built, so the bottom of the graph comes first; each queues for a download slot.
+        foreach (var entry in index?.Entries ?? [])
+        {
+            _ = StartDownload(entry.Key);
+        }
+
+        return index;
+    }
+
+    private Task<CommitIndex?> ReadIndexAsync(string indexKey) => WithSlot(async token =>
+    {
+        var bytes = await DownloadSmallAsync(indexKey, 4 * 1024 * 1024, token);
+        return bytes is null ? null : CommitIndex.Parse(bytes);
+    });
+
+    private Task StartDownload(string key) =>
+        _local.TryGet(key) is null ? _downloads.GetOrAdd(key, k => Task.Run(() => DownloadAsync(k))) : Task.CompletedTask;
+
     private Task DownloadAsync(string key) => WithSlot(async token =>
     {
+        // One download per artifact per build, whichever node asks first; the others find it in the local cache they
+        // share. Checked again once claimed: the claim may have been released by a node that just filled it.
+        if (_local.TryGet(key) is not null || _build?.TryClaim(DownloadClaim(key)) == false)
+        {
+            return true;
+        }
+
         var file = NewScratchFile(key, ".download");
         try
         {
-            if ((await _client.DownloadAsync(key, file, token)).Outcome == RemoteOutcome.Hit)
+            if (_local.TryGet(key) is null && (await _client.DownloadAsync(key, file, token)).Outcome == RemoteOutcome.Hit)
             {
                 // Only a whole artifact enters the local cache (TryPut checks it); its key is checked again on restore.
                 if (_local.TryPut(key, file))
                 {
-                    _filled[key] = true;
+                    MarkFilled(key);
                 }
             }
 
@@ -215,9 +308,86 @@ public sealed class RemotePrefetch : IDisposable
         }
         finally
         {
+            _build?.Release(DownloadClaim(key));
             TryDelete(file);
         }
     });
+
+    // A prediction or an index: bytes only when found and no larger than a well-formed one can be.
+    private async Task<byte[]?> DownloadSmallAsync(string name, long maxBytes, CancellationToken token)
+    {
+        var file = NewScratchFile(name, ".hint");
+        try
+        {
+            var result = await _client.DownloadAsync(name, file, token);
+            return result.Outcome == RemoteOutcome.Hit && new FileInfo(file).Length <= maxBytes ? await File.ReadAllBytesAsync(file, token) : null;
+        }
+        finally
+        {
+            TryDelete(file);
+        }
+    }
+
+    /// <summary>
+    /// Publishes the commit's index when this build made entries it lacks: the index this node fetched, with this
+    /// build's entries (from every node) first. Every node computes the same; the first to claim it uploads.
+    /// </summary>
+    private void PublishIndexes()
+    {
+        if (!_settings.RemoteCanWrite || !_remoteUsable())
+        {
+            return;
+        }
+
+        var lines = _build?.Read(IndexList) ?? [.. _ownIndexLines];
+        var uploads = new List<Task>();
+        foreach (var group in lines.Select(ParseIndexLine).OfType<(string IndexKey, IndexEntry Entry)>().GroupBy(l => l.IndexKey, StringComparer.Ordinal))
+        {
+            // What the index held when the build started, so that the entries of earlier builds are kept; read now when
+            // no project of this node asked for it (prefetch off for them), and taken as empty when it cannot be read.
+            var fetching = _indexes.GetOrAdd(group.Key, ReadIndexAsync);
+            var fetched = (fetching.Wait(PublishWait) && fetching.IsCompletedSuccessfully ? fetching.Result : null) ?? CommitIndex.Empty;
+            var built = new CommitIndex(group.Select(l => l.Entry));
+            if (fetched.Covers(built) || _build?.TryClaim("index-" + group.Key) == false)
+            {
+                continue;
+            }
+
+            var merged = fetched.Merge(built.Entries);
+            uploads.Add(Task.Run(() => WithSlot(async token =>
+            {
+                var file = NewScratchFile(group.Key, ".index");
+                try
+                {
+                    await File.WriteAllBytesAsync(file, merged.Body(), token);
+                    return await _client.UploadAsync(group.Key, file, 0, token);
+                }
+                finally
+                {
+                    TryDelete(file);
+                }
+            })));
+        }
+
+        try
+        {
+            Task.WaitAll([.. uploads], PublishWait);
+        }
+        catch (AggregateException)
+        {
+            // Quiet by design.
+        }
+    }
+
+    private static (string IndexKey, IndexEntry Entry)? ParseIndexLine(string line)
+    {
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        return space == 64 && CommitIndex.IsKey(line[..space]) && CommitIndex.ParseEntry(line[(space + 1)..]) is { } entry ? (line[..space], entry) : null;
+    }
+
+    private static string DownloadClaim(string key) => "download-" + key;
+
+    private static string FilledFlag(string key) => "prefetched-" + key;
 
     private Task PublishAsync(string predictionKey, string key) => WithSlot(async token =>
     {
@@ -268,10 +438,12 @@ public sealed class RemotePrefetch : IDisposable
             // Quiet by design.
         }
 
+        PublishIndexes();
+
         _stop.Cancel();
         try
         {
-            Task.WaitAll([.. _downloads.Values, .. _predictions.Values], PublishWait);
+            Task.WaitAll([.. _downloads.Values, .. _predictions.Values, .. _indexes.Values], PublishWait);
         }
         catch (AggregateException)
         {

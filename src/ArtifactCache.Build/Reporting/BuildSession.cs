@@ -15,6 +15,7 @@ public sealed class BuildSession : IBuildFlags
 {
     private const string WarnedFolder = "warned";
     private const string FlagsFolder = "flags";
+    private const string ClaimsFolder = "claims";
     private const string OutcomesFile = "outcomes.jsonl";
 
     private BuildSession(string id, string directory, bool shared)
@@ -53,14 +54,36 @@ public sealed class BuildSession : IBuildFlags
     /// True for the first caller in this build to claim <paramref name="code"/>, on any node: creating a file is atomic
     /// across processes. When the folder cannot be written the caller warns anyway: a repeated warning beats a lost one.
     /// </summary>
-    public bool TryClaimWarning(string code)
+    public bool TryClaimWarning(string code) => TryCreate(WarnedFolder, code);
+
+    public bool TryClaim(string name) => TryCreate(ClaimsFolder, name);
+
+    public void Release(string name)
     {
         try
         {
-            using var marker = new FileStream(Path.Combine(Directory, WarnedFolder, code), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            File.Delete(Path.Combine(Directory, ClaimsFolder, name));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A claim left behind only makes the other nodes wait for it, within their own bounds.
+        }
+    }
+
+    public bool IsClaimed(string name) => File.Exists(Path.Combine(Directory, ClaimsFolder, name));
+
+    // Creating a file is atomic across processes. A folder that cannot be written lets every caller through: the work
+    // is then done twice (a warning repeated, an artifact downloaded twice), never lost.
+    private bool TryCreate(string folder, string name)
+    {
+        var path = Path.Combine(Directory, folder, name);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(Directory, folder));
+            using var marker = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             return true;
         }
-        catch (IOException) when (File.Exists(Path.Combine(Directory, WarnedFolder, code)))
+        catch (IOException) when (File.Exists(path))
         {
             return false;
         }
@@ -99,11 +122,20 @@ public sealed class BuildSession : IBuildFlags
     }
 
     /// <summary>Records one compilation's report line (the JSON Lines record of <see cref="CompilationReport"/>).</summary>
-    public bool Record(string reportLine)
+    public bool Record(string reportLine) => AppendLine(OutcomesFile, reportLine);
+
+    /// <summary>Every report line recorded in this build so far, by every node.</summary>
+    public IReadOnlyList<string> Outcomes() => ReadLines(OutcomesFile);
+
+    public void Append(string list, string line) => AppendLine(list + ".lines", line);
+
+    public IReadOnlyList<string> Read(string list) => ReadLines(list + ".lines");
+
+    private bool AppendLine(string file, string line)
     {
         try
         {
-            return CompilationReport.TryAppend(Path.Combine(Directory, OutcomesFile), reportLine);
+            return CompilationReport.TryAppend(Path.Combine(Directory, file), line);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -111,12 +143,11 @@ public sealed class BuildSession : IBuildFlags
         }
     }
 
-    /// <summary>Every report line recorded in this build so far, by every node.</summary>
-    public IReadOnlyList<string> Outcomes()
+    private IReadOnlyList<string> ReadLines(string file)
     {
         try
         {
-            var path = Path.Combine(Directory, OutcomesFile);
+            var path = Path.Combine(Directory, file);
             if (!File.Exists(path))
             {
                 return [];

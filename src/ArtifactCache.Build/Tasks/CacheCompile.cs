@@ -33,6 +33,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     public string? Configuration { get; set; }
 
+    /// <summary>The solution's file name when the project is built as part of one (names the commit's index).</summary>
+    public string? SolutionFileName { get; set; }
+
     /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
     public string? RepositoryRoot { get; set; }
 
@@ -106,7 +109,10 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)
                 {
                     // The next clone of this commit can then fetch this project's artifact before its references are built.
-                    store.PublishPrediction(RemotePrefetch.PredictionKey(identity, commit, Strict, settings.VolatileVersions), outcome.Key);
+                    store.PublishPrediction(
+                        RemotePrefetch.PredictionKey(identity, commit, Strict, settings.VolatileVersions),
+                        outcome.Key,
+                        RemotePrefetch.IndexKey(commit, NullIfEmpty(Configuration), NullIfEmpty(SolutionFileName), Strict, settings.VolatileVersions));
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not CompilerStartException)

@@ -19,6 +19,9 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
 
     public string? Configuration { get; set; }
 
+    /// <summary>The solution's file name when the project is built as part of one (names the commit's index).</summary>
+    public string? SolutionFileName { get; set; }
+
     /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
     public string? RepositoryRoot { get; set; }
 
@@ -48,7 +51,9 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
 
             var session = BuildState.Sessions(BuildEngine).Get(settings.LocalDirectory);
             var identity = KeyHistory.ProjectIdentity(ProjectPath, NullIfEmpty(RepositoryRoot), NullIfEmpty(TargetFramework), NullIfEmpty(Configuration));
-            BuildState.Stores(BuildEngine).Get(settings, session).StartPrefetch(RemotePrefetch.PredictionKey(identity, SourceRevisionId!, Strict, settings.VolatileVersions));
+            BuildState.Stores(BuildEngine).Get(settings, session).StartPrefetch(
+                RemotePrefetch.PredictionKey(identity, SourceRevisionId!, Strict, settings.VolatileVersions),
+                RemotePrefetch.IndexKey(SourceRevisionId!, NullIfEmpty(Configuration), NullIfEmpty(SolutionFileName), Strict, settings.VolatileVersions));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
         {

@@ -4,6 +4,7 @@ using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Local;
 using ArtifactCache.Build.Remote;
+using ArtifactCache.Build.Reporting;
 using ArtifactCache.Build.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
@@ -52,6 +53,12 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
 
     private static string Key(int i) => i.ToString("x64");
 
+    private const string Commit = "0123456789abcdef0123456789abcdef01234567";
+
+    private static readonly string Index = RemotePrefetch.IndexKey(Commit, "Debug", "App.slnx", strict: false, volatileVersions: false);
+
+    private static string Prediction(string project) => RemotePrefetch.PredictionKey("{root}/src/" + project + "|net10.0|Debug", Commit, strict: false, volatileVersions: false);
+
     private string Artifact(string key)
     {
         var content = Path.Combine(_scratch.FullName, Guid.NewGuid().ToString("N"));
@@ -65,7 +72,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         return artifact;
     }
 
-    private (ArtifactStore Store, LocalCache Local) Store(string name, RemoteMode mode = RemoteMode.ReadWrite, bool events = false)
+    private (ArtifactStore Store, LocalCache Local) Store(string name, RemoteMode mode = RemoteMode.ReadWrite, bool events = false, BuildSession? build = null)
     {
         var log = new RecordingLog();
         var settings = new CacheSettings
@@ -79,7 +86,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
             RequestTimeout = TimeSpan.FromSeconds(5),
         };
         var local = new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log);
-        return (new ArtifactStore(settings, local, new RemoteCacheClient(settings, log)), local);
+        return (new ArtifactStore(settings, local, new RemoteCacheClient(settings, log), build), local);
     }
 
     [Fact]
@@ -111,7 +118,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         using (machineA)
         {
             machineA.Store(Key(20), Artifact(Key(20)), 100, CancellationToken.None);
-            machineA.PublishPrediction(prediction, Key(20));
+            machineA.PublishPrediction(prediction, Key(20), Index);
         }
 
         // Disposing waited for the publication: the remote holds the prediction, naming the key.
@@ -120,7 +127,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         var (machineB, localB) = Store("predict-b");
         using (machineB)
         {
-            machineB.StartPrefetch(prediction);
+            machineB.StartPrefetch(prediction, Index);
             // At once, as a project at the bottom of the graph looks up: before its prediction has arrived.
             var fetched = machineB.TryFetch(Key(20), CancellationToken.None);
 
@@ -131,7 +138,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
             Assert.Single(_server.Requests, r => r.Method == "GET" && r.Path.EndsWith(Key(20), StringComparison.Ordinal));
 
             // The prediction was right: publishing it again would only cost a request.
-            machineB.PublishPrediction(prediction, Key(20));
+            machineB.PublishPrediction(prediction, Key(20), Index);
         }
 
         Assert.Single(_server.Requests, r => r.Method == "PUT" && r.Path.EndsWith(prediction, StringComparison.Ordinal));
@@ -150,15 +157,137 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         var settings = new CacheSettings { LocalDirectory = Path.Combine(_scratch.FullName, "wrong"), RemoteUrl = _server.Url, Token = "token", TeamSlug = "team" };
         using var store = new ArtifactStore(settings, new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log), new RemoteCacheClient(settings, log));
 
-        store.StartPrefetch(wrong);
-        store.StartPrefetch(garbled);
-        store.StartPrefetch(RemotePrefetch.PredictionKey("{root}/none.csproj|net10.0|Debug", "2222222222222222222222222222222222222222", strict: false, volatileVersions: false));
+        store.StartPrefetch(wrong, Index);
+        store.StartPrefetch(garbled, Index);
+        store.StartPrefetch(RemotePrefetch.PredictionKey("{root}/none.csproj|net10.0|Debug", "2222222222222222222222222222222222222222", strict: false, volatileVersions: false), Index);
         var fetched = store.TryFetch(Key(22), CancellationToken.None);
 
         Assert.NotNull(fetched);
         Assert.Equal(Key(22), fetched.Key);
         Assert.Equal(CacheSource.Remote, fetched.Source);
         Assert.Empty(log.WarningCodes);
+    }
+
+    [Fact]
+    public void The_first_project_a_build_starts_fetches_every_artifact_the_commits_index_names()
+    {
+        // Machine A builds three projects of the solution at this commit; its build ends, publishing the index.
+        var (machineA, _) = Store("index-a");
+        using (machineA)
+        {
+            foreach (var (project, i) in new[] { ("Core", 30), ("Domain", 31), ("App.Tests", 32) })
+            {
+                machineA.Store(Key(i), Artifact(Key(i)), 100, CancellationToken.None);
+                machineA.PublishPrediction(Prediction(project), Key(i), Index);
+            }
+        }
+
+        var index = CommitIndex.Parse(_remoteEntries[Index]);
+        Assert.NotNull(index);
+        Assert.Equal([Key(30), Key(31), Key(32)], index.Entries.Select(e => e.Key));
+
+        // Machine B's build starts only its bottom project: the top project's artifact arrives all the same.
+        var (machineB, localB) = Store("index-b");
+        using (machineB)
+        {
+            machineB.StartPrefetch(Prediction("Core"), Index);
+            Assert.True(Eventually(() => localB.TryGet(Key(32)) is not null && localB.TryGet(Key(31)) is not null));
+            Assert.Equal(CacheSource.Remote, machineB.TryFetch(Key(32), CancellationToken.None)!.Source);
+
+            // Known from the index: the project's own prediction is not fetched.
+            Assert.DoesNotContain(_server.Requests, r => r.Method == "GET" && r.Path.EndsWith(Prediction("Core"), StringComparison.Ordinal));
+            machineB.PublishPrediction(Prediction("Core"), Key(30), Index);
+        }
+
+        // Every entry B's build made was in the index already: nothing is published again.
+        Assert.Single(_server.Requests, r => r.Method == "PUT" && r.Path.EndsWith(Index, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_build_that_adds_projects_to_the_commit_publishes_the_index_with_the_earlier_builds_entries()
+    {
+        _remoteEntries[Index] = new CommitIndex([new IndexEntry(Prediction("Core"), Key(40)), new IndexEntry(Prediction("Old"), Key(41))]).Body();
+        var (store, _) = Store("index-more");
+        using (store)
+        {
+            store.StartPrefetch(Prediction("Core"), Index);
+            // Built again with another key (an edit not committed), and a project the index did not have.
+            store.PublishPrediction(Prediction("Core"), Key(42), Index);
+            store.PublishPrediction(Prediction("New"), Key(43), Index);
+        }
+
+        var index = CommitIndex.Parse(_remoteEntries[Index]);
+        Assert.NotNull(index);
+        Assert.Equal([(Prediction("Core"), Key(42)), (Prediction("New"), Key(43)), (Prediction("Old"), Key(41))], index.Entries.Select(e => (e.PredictionKey, e.Key)));
+    }
+
+    [Fact]
+    public void Two_nodes_of_one_build_download_each_artifact_once_and_both_count_it_as_a_remote_hit()
+    {
+        var entries = Enumerable.Range(50, 6).Select(i => new IndexEntry(Prediction("P" + i), Key(i))).ToList();
+        foreach (var entry in entries)
+        {
+            _remoteEntries[entry.Key] = File.ReadAllBytes(Artifact(entry.Key));
+        }
+
+        _remoteEntries[Index] = new CommitIndex(entries).Body();
+        var sessions = Path.Combine(_scratch.FullName, "sessions");
+        var (node1, local) = Store("two-nodes", build: BuildSession.OpenNamed(sessions, "build"));
+        var (node2, _) = Store("two-nodes", build: BuildSession.OpenNamed(sessions, "build"));
+        using (node1)
+        using (node2)
+        {
+            node1.StartPrefetch(entries[0].PredictionKey, Index);
+            node2.StartPrefetch(entries[1].PredictionKey, Index);
+            // Node 2 looks up an artifact at once: node 1 may be downloading it; either way it is fetched once.
+            Assert.Equal(CacheSource.Remote, node2.TryFetch(Key(55), CancellationToken.None)!.Source);
+            Assert.True(Eventually(() => entries.All(e => local.TryGet(e.Key) is not null)));
+
+            foreach (var entry in entries)
+            {
+                Assert.Single(_server.Requests, r => r.Method == "GET" && r.Path.EndsWith(entry.Key, StringComparison.Ordinal));
+            }
+
+            // What a prefetch brought in, on either node, is a remote hit on both (the one that node 2's lookup
+            // downloaded, if it won the race, is a local hit for the lookups after it, as on one node).
+            foreach (var entry in entries.Where(e => e.Key != Key(55)))
+            {
+                Assert.Equal(CacheSource.Remote, node1.TryFetch(entry.Key, CancellationToken.None)!.Source);
+                Assert.Equal(CacheSource.Remote, node2.TryFetch(entry.Key, CancellationToken.None)!.Source);
+            }
+        }
+
+        // The next build on this machine finds them local.
+        var (nextBuild, _) = Store("two-nodes", build: BuildSession.OpenNamed(sessions, "next-build"));
+        Assert.Equal(CacheSource.Local, nextBuild.TryFetch(Key(50), CancellationToken.None)!.Source);
+    }
+
+    [Fact]
+    public void An_index_that_is_not_well_formed_is_not_used_and_costs_nothing_but_the_ordinary_lookup()
+    {
+        _remoteEntries[Key(60)] = File.ReadAllBytes(Artifact(Key(60)));
+        _remoteEntries[Index] = System.Text.Encoding.UTF8.GetBytes(CommitIndex.Format + "\n" + Prediction("Core") + " " + Key(60) + "\n../../etc/passwd\n");
+        var (store, local) = Store("bad-index");
+        using (store)
+        {
+            store.StartPrefetch(Prediction("Core"), Index);
+            Assert.True(Eventually(() => _server.Requests.Any(r => r.Path.EndsWith(Prediction("Core"), StringComparison.Ordinal))));
+            Assert.Null(local.TryGet(Key(60)));
+            Assert.Equal(CacheSource.Remote, store.TryFetch(Key(60), CancellationToken.None)!.Source);
+        }
+
+        Assert.DoesNotContain(_server.Requests, r => r.Path.Contains("..", StringComparison.Ordinal) || r.Path.Contains("passwd", StringComparison.Ordinal));
+    }
+
+    // Background work: bounded, polled.
+    private static bool Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            Thread.Sleep(10);
+        }
+
+        return condition();
     }
 
     [Theory]
