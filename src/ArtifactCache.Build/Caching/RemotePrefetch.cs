@@ -345,8 +345,17 @@ public sealed class RemotePrefetch : IDisposable
         {
             // What the index held when the build started, so that the entries of earlier builds are kept; read now when
             // no project of this node asked for it (prefetch off for them), and taken as empty when it cannot be read.
-            var fetching = _indexes.GetOrAdd(group.Key, ReadIndexAsync);
-            var fetched = (fetching.Wait(PublishWait) && fetching.IsCompletedSuccessfully ? fetching.Result : null) ?? CommitIndex.Empty;
+            var fetched = CommitIndex.Empty;
+            try
+            {
+                var fetching = _indexes.GetOrAdd(group.Key, ReadIndexAsync);
+                fetched = (fetching.Wait(PublishWait) ? fetching.Result : null) ?? CommitIndex.Empty;
+            }
+            catch (AggregateException)
+            {
+                // Quiet by design: this build's entries alone.
+            }
+
             var built = new CommitIndex(group.Select(l => l.Entry));
             if (fetched.Covers(built) || _build?.TryClaim("index-" + group.Key) == false)
             {

@@ -204,21 +204,25 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_build_that_adds_projects_to_the_commit_publishes_the_index_with_the_earlier_builds_entries()
+    public void A_build_that_adds_projects_to_the_commit_publishes_the_index_once_with_every_nodes_entries_and_the_earlier_builds()
     {
         _remoteEntries[Index] = new CommitIndex([new IndexEntry(Prediction("Core"), Key(40)), new IndexEntry(Prediction("Old"), Key(41))]).Body();
-        var (store, _) = Store("index-more");
-        using (store)
-        {
-            store.StartPrefetch(Prediction("Core"), Index);
-            // Built again with another key (an edit not committed), and a project the index did not have.
-            store.PublishPrediction(Prediction("Core"), Key(42), Index);
-            store.PublishPrediction(Prediction("New"), Key(43), Index);
-        }
+        var sessions = Path.Combine(_scratch.FullName, "sessions");
+        var (node1, _) = Store("index-more", build: BuildSession.OpenNamed(sessions, "build"));
+        var (node2, _) = Store("index-more", build: BuildSession.OpenNamed(sessions, "build"));
+        node1.StartPrefetch(Prediction("Core"), Index);
+        node2.StartPrefetch(Prediction("New"), Index);
+        // Built again with another key (an edit not committed) on one node, and a project the index did not have on the other.
+        node1.PublishPrediction(Prediction("Core"), Key(42), Index);
+        node2.PublishPrediction(Prediction("New"), Key(43), Index);
+        // The build ends on both nodes: each sees the whole build's entries, and one of them uploads.
+        node1.Dispose();
+        node2.Dispose();
 
         var index = CommitIndex.Parse(_remoteEntries[Index]);
         Assert.NotNull(index);
         Assert.Equal([(Prediction("Core"), Key(42)), (Prediction("New"), Key(43)), (Prediction("Old"), Key(41))], index.Entries.Select(e => (e.PredictionKey, e.Key)));
+        Assert.Single(_server.Requests, r => r.Method == "PUT" && r.Path.EndsWith(Index, StringComparison.Ordinal));
     }
 
     [Fact]
