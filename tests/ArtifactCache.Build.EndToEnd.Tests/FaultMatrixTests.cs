@@ -154,6 +154,32 @@ public sealed class FaultMatrixTests : IClassFixture<FaultMatrixFixture>, IDispo
         await RunCaseAsync(name, RemoteEnvironment(server.Url), ["ACB3001"], server, mustNotExist: ["/tmp/acb-escaped", "/acb-escaped"]);
     }
 
+    /// <summary>
+    /// Not a fault: the healthy path the faults are measured against, with several nodes and an empty local cache. The
+    /// reference build published the commit's index; the fresh copy fetches it when its first project starts, and the
+    /// two nodes share the downloads.
+    /// </summary>
+    [Fact]
+    public async Task A_fresh_copy_built_on_several_nodes_downloads_each_artifact_once()
+    {
+        await using var server = await ArtifactServer.StartAsync(_fixture.Artifacts);
+        var tree = _workspace.PathOf("fresh");
+        Workspace.CopyTree(_fixture.Template, tree);
+
+        var run = await Task.Run(() => Dotnet.Run(tree, Cache, ["build", "All.sln", "-m"], RemoteEnvironment(server.Url)));
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Equal(FaultMatrixFixture.Projects, run.Hits);
+        Assert.All(run.Report, r => Assert.Equal("remote", r.Source));
+        Assert.Empty(WarningCodes(run.Output));
+        var gets = server.Requests.Where(r => r.Method == "GET").Select(r => r.Path).ToList();
+        Assert.All(run.Report, r => Assert.Single(gets, p => p.EndsWith("/" + r.Key, StringComparison.Ordinal)));
+        // The index named every project: no project fetched a prediction of its own, and nothing was published.
+        Assert.DoesNotContain(gets, p => _fixture.Artifacts.TryGetValue(p[(p.LastIndexOf('/') + 1)..], out var a) && a.Body.AsSpan().StartsWith("artifactcache-prediction-v1\n"u8));
+        Assert.DoesNotContain(server.Requests, r => r.Method == "PUT");
+        AssertSameBytesAsReference(tree);
+    }
+
     [Fact]
     public async Task Local_entry_truncated()
     {

@@ -30,7 +30,7 @@ public sealed class RemotePrefetch : IDisposable
     internal const string Format = "artifactcache-prediction-v1";
 
     /// <summary>How many downloads one node runs at once.</summary>
-    private const int Concurrency = 4;
+    private const int Concurrency = 8;
 
     /// <summary>How long the end of a build waits for predictions still being published.</summary>
     private static readonly TimeSpan PublishWait = TimeSpan.FromSeconds(5);
@@ -49,6 +49,7 @@ public sealed class RemotePrefetch : IDisposable
     private readonly ConcurrentDictionary<string, Task<CommitIndex?>> _indexes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _ownIndexLines = new();
     private readonly IBuildFlags? _build;
+    private Task? _status;
 
     /// <summary>The build's shared list of "indexKey predictionKey key" lines, one per compilation that hit or stored.</summary>
     private const string IndexList = "commit-index";
@@ -107,6 +108,14 @@ public sealed class RemotePrefetch : IDisposable
         if (!_settings.RemoteCanRead || !_remoteUsable())
         {
             return;
+        }
+
+        // The remote's status is asked once per build before the first lookup, which for a project at the bottom of the
+        // graph comes right after it starts: ask it now, quietly, and tell the lookup only that it is enabled (anything
+        // else the lookup's own check finds and warns about).
+        if (_build is not null && Interlocked.CompareExchange(ref _status, Task.CompletedTask, null) is null)
+        {
+            _status = Task.Run(AnnounceStatusAsync);
         }
 
         var index = _indexes.GetOrAdd(indexKey, ik => Task.Run(() => FetchIndexAsync(ik)));
@@ -274,14 +283,55 @@ public sealed class RemotePrefetch : IDisposable
         return index;
     }
 
+    private async Task AnnounceStatusAsync()
+    {
+        try
+        {
+            if (!_build!.IsSet(_client.StatusFlag()) && await _client.CheckStatusAsync(_stop.Token))
+            {
+                _build!.Set(_client.StatusFlag());
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException or ObjectDisposedException or HttpRequestException)
+        {
+            // Quiet by design: the lookup asks for itself.
+        }
+    }
+
     private Task<CommitIndex?> ReadIndexAsync(string indexKey) => WithSlot(async token =>
     {
         var bytes = await DownloadSmallAsync(indexKey, 4 * 1024 * 1024, token);
         return bytes is null ? null : CommitIndex.Parse(bytes);
     });
 
-    private Task StartDownload(string key) =>
-        _local.TryGet(key) is null ? _downloads.GetOrAdd(key, k => Task.Run(() => DownloadAsync(k))) : Task.CompletedTask;
+    private Task StartDownload(string key)
+    {
+        if (_local.TryGet(key) is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Registered before it starts: GetOrAdd may run a factory whose value it then throws away (another thread won),
+        // and a download started that way would be a second one.
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registered = _downloads.GetOrAdd(key, mine.Task);
+        if (registered == mine.Task)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await DownloadAsync(key);
+                }
+                finally
+                {
+                    mine.TrySetResult();
+                }
+            });
+        }
+
+        return registered;
+    }
 
     private Task DownloadAsync(string key) => WithSlot(async token =>
     {
@@ -452,7 +502,7 @@ public sealed class RemotePrefetch : IDisposable
         _stop.Cancel();
         try
         {
-            Task.WaitAll([.. _downloads.Values, .. _predictions.Values, .. _indexes.Values], PublishWait);
+            Task.WaitAll([.. _downloads.Values, .. _predictions.Values, .. _indexes.Values, _status ?? Task.CompletedTask], PublishWait);
         }
         catch (AggregateException)
         {

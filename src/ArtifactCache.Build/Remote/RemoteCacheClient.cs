@@ -339,7 +339,11 @@ public sealed class RemoteCacheClient : IDisposable
 
     // Names the remote and the team asked (the status route's URL, which holds no secret): another remote or team in
     // the same build is asked on its own.
-    private string StatusFlag()
+    /// <summary>
+    /// The build flag that says this remote answered "enabled" (see <see cref="CheckStatusAsync"/>): a client that
+    /// learns it quietly ahead of the first lookup (the prefetch) sets it, so the lookup does not ask again.
+    /// </summary>
+    internal string StatusFlag()
     {
         using var request = _requests!.Create(HttpMethod.Get, "v8/artifacts/status");
         var url = request.RequestUri!.ToString();

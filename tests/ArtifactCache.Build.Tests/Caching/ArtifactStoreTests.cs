@@ -16,6 +16,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
     private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("acb-store-");
     private readonly ConcurrentDictionary<string, byte[]> _remoteEntries = new();
     private FaultServer _server = null!;
+    private volatile bool _disabled;
 
     public async Task InitializeAsync() =>
         _server = await FaultServer.StartAsync(async context =>
@@ -23,7 +24,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
             var path = context.Request.Path.Value ?? "";
             if (path == "/v8/artifacts/status")
             {
-                await context.Response.WriteAsJsonAsync(new { status = "enabled" });
+                await context.Response.WriteAsJsonAsync(new { status = _disabled ? "disabled" : "enabled" });
                 return;
             }
 
@@ -86,7 +87,7 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
             RequestTimeout = TimeSpan.FromSeconds(5),
         };
         var local = new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log);
-        return (new ArtifactStore(settings, local, new RemoteCacheClient(settings, log), build), local);
+        return (new ArtifactStore(settings, local, new RemoteCacheClient(settings, log, buildFlags: build), build), local);
     }
 
     [Fact]
@@ -264,6 +265,40 @@ public sealed class ArtifactStoreTests : IAsyncLifetime
         // The next build on this machine finds them local.
         var (nextBuild, _) = Store("two-nodes", build: BuildSession.OpenNamed(sessions, "next-build"));
         Assert.Equal(CacheSource.Local, nextBuild.TryFetch(Key(50), CancellationToken.None)!.Source);
+    }
+
+    [Fact]
+    public void The_remotes_status_is_asked_when_the_first_project_starts_not_on_its_lookups_path()
+    {
+        _remoteEntries[Key(70)] = File.ReadAllBytes(Artifact(Key(70)));
+        var session = BuildSession.OpenNamed(Path.Combine(_scratch.FullName, "sessions"), "build");
+        var (store, _) = Store("status-early", build: session);
+        using (store)
+        {
+            store.StartPrefetch(Prediction("Core"), Index);
+            Assert.True(Eventually(() => _server.Requests.Any(r => r.Path == "/v8/artifacts/status") && Directory.Exists(Path.Combine(session.Directory, "flags"))));
+
+            Assert.Equal(CacheSource.Remote, store.TryFetch(Key(70), CancellationToken.None)!.Source);
+        }
+
+        // One status request in the build: the prefetch's, which told the lookup the remote is enabled.
+        Assert.Single(_server.Requests, r => r.Path == "/v8/artifacts/status");
+    }
+
+    [Fact]
+    public void A_remote_whose_status_is_not_enabled_is_found_and_warned_about_by_the_lookup_not_the_prefetch()
+    {
+        _disabled = true;
+        var log = new RecordingLog();
+        var settings = new CacheSettings { LocalDirectory = Path.Combine(_scratch.FullName, "disabled"), RemoteUrl = _server.Url, Token = "token", TeamSlug = "team" };
+        var session = BuildSession.OpenNamed(Path.Combine(_scratch.FullName, "sessions"), "disabled-build");
+        using var store = new ArtifactStore(settings, new LocalCache(settings.LocalDirectory, settings.LocalMaxBytes, log), new RemoteCacheClient(settings, log, buildFlags: session), session);
+
+        store.StartPrefetch(Prediction("Core"), Index);
+        Assert.True(Eventually(() => _server.Requests.Any(r => r.Path == "/v8/artifacts/status")));
+        Assert.Null(store.TryFetch(Key(71), CancellationToken.None));
+
+        Assert.Equal(["ACB2004"], log.WarningCodes);
     }
 
     [Fact]
