@@ -8,10 +8,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 
 var options = Options.Parse(args);
@@ -58,7 +61,10 @@ try
 
     await using var server = await RemoteServer.StartAsync(repo, Path.Combine(work, "remote-storage"));
     await using var proxy = options.Network ? DelayProxy.Start(server.Url, TimeSpan.FromMilliseconds(options.LatencyMs)) : null;
-    var bench = new Bench(dotnet, work, source, solution, server, proxy, options);
+    // The same delay in front of a TLS endpoint (the server speaks plain HTTP): the handshakes cross the slow network too.
+    await using var tls = options.Network ? TlsFront.TryStart(server.Url, Path.Combine(work, "tls")) : null;
+    await using var tlsProxy = tls is null ? null : DelayProxy.Start(tls.Url, TimeSpan.FromMilliseconds(options.LatencyMs));
+    var bench = new Bench(dotnet, work, source, solution, server, proxy, options, tlsProxy is null ? null : (tlsProxy.Url.Replace("http://", "https://", StringComparison.Ordinal), tls!.TrustFile));
     bench.Prepare();
 
     var scenarios = bench.Scenarios().Where(s => options.Only is null || options.Only.Contains(s.Name)).ToList();
@@ -231,10 +237,11 @@ internal sealed class Scenario(string name, string description, Func<int, Measur
 /// <param name="Extra">More arguments for <c>dotnet build</c>.</param>
 /// <param name="Test"><c>dotnet test</c> instead of <c>dotnet build</c>.</param>
 /// <param name="TestResults">With <see cref="Test"/>: the test projects opt in to test results (<c>ArtifactCacheTestResults</c>).</param>
-internal sealed record BuildSettings(bool Package, string? Cache = null, string? Remote = null, bool Server = false, string? RoslynCache = null, string[]? Extra = null, bool Test = false, bool TestResults = false);
+/// <param name="TrustFile">The certificates the build trusts (<c>SSL_CERT_FILE</c>), for a remote behind the benchmark's own TLS endpoint.</param>
+internal sealed record BuildSettings(bool Package, string? Cache = null, string? Remote = null, bool Server = false, string? RoslynCache = null, string[]? Extra = null, bool Test = false, bool TestResults = false, string? TrustFile = null);
 
 /// <summary>The scenarios and the trees and caches they start from.</summary>
-internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server, DelayProxy? proxy, Options options)
+internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionShape solution, RemoteServer server, DelayProxy? proxy, Options options, (string Url, string TrustFile)? tlsRemote = null)
 {
     private readonly string _seededCache = Path.Combine(work, "cache-seeded");
     private readonly string _seededVolatileCache = Path.Combine(work, "cache-seeded-volatile");
@@ -372,6 +379,11 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
         {
             scenarios.Add(new($"warm-remote-{2 * options.LatencyMs}ms", $"As warm-remote, through a loopback proxy that delays every read by {options.LatencyMs} ms each way", _ =>
                 Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Remote: proxy.Url))))));
+            if (tlsRemote is { } remote)
+            {
+                scenarios.Add(new($"warm-remote-{2 * options.LatencyMs}ms-tls", $"As warm-remote-{2 * options.LatencyMs}ms, over TLS (the benchmark's own endpoint and self-signed certificate in front of the server)", _ =>
+                    Fresh(clone => RunsItsApps(clone, Build(clone, new(Package: true, Cache: NewFolder("cache-empty"), Remote: remote.Url, TrustFile: remote.TrustFile))))));
+            }
         }
 
         if (options.Tests)
@@ -483,6 +495,11 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             environment["ARTIFACTCACHE_API"] = settings.Remote;
             environment["ARTIFACTCACHE_TOKEN"] = server.Token;
             environment["ARTIFACTCACHE_TEAM"] = "bench";
+        }
+
+        if (settings.TrustFile is not null)
+        {
+            environment["SSL_CERT_FILE"] = settings.TrustFile;
         }
 
         // Node reuse off (-nr:false) unless the scenario is a developer machine's build.
@@ -1334,6 +1351,127 @@ internal sealed class DelayProxy : IAsyncDisposable
         _listener.Stop();
         await _accepting;
         _stop.Dispose();
+    }
+}
+
+/// <summary>
+/// A loopback TLS endpoint in front of the remote server, which speaks plain HTTP: each connection's TLS is ended here
+/// and its bytes forwarded as they are. Its certificate is self-signed for 127.0.0.1, made for this run; the builds
+/// that use it trust it through <c>SSL_CERT_FILE</c> (the system's certificates plus this one), which is how .NET on
+/// Linux is told of a root. Elsewhere the scenario is left out. Bounded like <see cref="DelayProxy"/>.
+/// </summary>
+internal sealed class TlsFront : IAsyncDisposable
+{
+    private const int MaxConnections = 64;
+    private static readonly string[] SystemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+    private readonly TcpListener _listener;
+    private readonly int _upstreamPort;
+    private readonly X509Certificate2 _certificate;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _connections = new(MaxConnections);
+    private readonly Task _accepting;
+
+    private TlsFront(int upstreamPort, X509Certificate2 certificate, string trustFile)
+    {
+        _upstreamPort = upstreamPort;
+        _certificate = certificate;
+        TrustFile = trustFile;
+        _listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        _listener.Start();
+        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>Where it listens (TLS, despite the scheme: the delaying proxy in front of it takes the port only).</summary>
+    public string Url { get; }
+
+    public string TrustFile { get; }
+
+    public static TlsFront? TryStart(string upstreamUrl, string folder)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.WriteLine("bench: the TLS scenario needs Linux (SSL_CERT_FILE); left out");
+            return null;
+        }
+
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=artifactcache-bench", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+
+        Directory.CreateDirectory(folder);
+        var trustFile = Path.Combine(folder, "trust.pem");
+        var system = SystemBundles.FirstOrDefault(File.Exists);
+        File.WriteAllText(trustFile, (system is null ? "" : File.ReadAllText(system) + "\n") + certificate.ExportCertificatePem() + "\n");
+        return new TlsFront(new Uri(upstreamUrl).Port, certificate, trustFile);
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                await _connections.WaitAsync(_stop.Token);
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await ForwardAsync(client);
+                }
+                finally
+                {
+                    _connections.Release();
+                }
+            });
+        }
+    }
+
+    private async Task ForwardAsync(TcpClient client)
+    {
+        using (client)
+        using (var upstream = new TcpClient())
+        {
+            try
+            {
+                client.NoDelay = true;
+                upstream.NoDelay = true;
+                using var secure = new SslStream(client.GetStream());
+                await secure.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
+                await upstream.ConnectAsync(System.Net.IPAddress.Loopback, _upstreamPort, _stop.Token);
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                var plain = upstream.GetStream();
+                var up = secure.CopyToAsync(plain, connection.Token);
+                var down = plain.CopyToAsync(secure, connection.Token);
+                await Task.WhenAny(up, down);
+                await connection.CancelAsync();
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+        _certificate.Dispose();
     }
 }
 
