@@ -1222,81 +1222,28 @@ internal sealed class RemoteServer : IAsyncDisposable
 /// (each is sent its delay after it was read), so the latency does not also throttle bandwidth. Bounded: loopback only,
 /// at most 64 connections at once, and at most 64 chunks of 64 KiB in flight per direction.
 /// </summary>
-internal sealed class DelayProxy : IAsyncDisposable
+internal sealed class DelayProxy : LoopbackRelay
 {
-    private const int MaxConnections = 64;
-    private readonly TcpListener _listener;
-    private readonly int _upstreamPort;
     private readonly TimeSpan _delay;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _connections = new(MaxConnections);
-    private readonly Task _accepting;
 
     private DelayProxy(int upstreamPort, TimeSpan delay)
+        : base(upstreamPort) => _delay = delay;
+
+    public static DelayProxy Start(string upstreamUrl, TimeSpan delay)
     {
-        _upstreamPort = upstreamPort;
-        _delay = delay;
-        _listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        _listener.Start();
-        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
-        _accepting = AcceptAsync();
+        var proxy = new DelayProxy(new Uri(upstreamUrl).Port, delay);
+        proxy.StartAccepting();
+        return proxy;
     }
 
-    public string Url { get; }
-
-    public static DelayProxy Start(string upstreamUrl, TimeSpan delay) => new(new Uri(upstreamUrl).Port, delay);
-
-    private async Task AcceptAsync()
+    protected override async Task RelayAsync(TcpClient client, TcpClient upstream, CancellationTokenSource connection)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                await _connections.WaitAsync(_stop.Token);
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await ForwardAsync(client);
-                }
-                finally
-                {
-                    _connections.Release();
-                }
-            });
-        }
-    }
-
-    private async Task ForwardAsync(TcpClient client)
-    {
-        using (client)
-        using (var upstream = new TcpClient())
-        {
-            try
-            {
-                client.NoDelay = true;
-                upstream.NoDelay = true;
-                await upstream.ConnectAsync(System.Net.IPAddress.Loopback, _upstreamPort, _stop.Token);
-                using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                var up = PumpAsync(client.GetStream(), upstream, connection.Token);
-                var down = PumpAsync(upstream.GetStream(), client, connection.Token);
-                await Task.WhenAny(up, down);
-                // One side closed: let the other finish what is already in flight, then close both.
-                await Task.WhenAny(Task.WhenAll(up, down), Task.Delay(_delay + TimeSpan.FromSeconds(5)));
-                await connection.CancelAsync();
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
-            {
-            }
-        }
+        var up = PumpAsync(client.GetStream(), upstream, connection.Token);
+        var down = PumpAsync(upstream.GetStream(), client, connection.Token);
+        await Task.WhenAny(up, down);
+        // One side closed: let the other finish what is already in flight, then close both.
+        await Task.WhenAny(Task.WhenAll(up, down), Task.Delay(_delay + TimeSpan.FromSeconds(5)));
+        await connection.CancelAsync();
     }
 
     /// <summary>Reads chunks from one side and writes each to the other <see cref="_delay"/> after it was read.</summary>
@@ -1344,14 +1291,6 @@ internal sealed class DelayProxy : IAsyncDisposable
             chunks.Writer.TryComplete();
         }
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _accepting;
-        _stop.Dispose();
-    }
 }
 
 /// <summary>
@@ -1360,30 +1299,17 @@ internal sealed class DelayProxy : IAsyncDisposable
 /// that use it trust it through <c>SSL_CERT_FILE</c> (the system's certificates plus this one), which is how .NET on
 /// Linux is told of a root. Elsewhere the scenario is left out. Bounded like <see cref="DelayProxy"/>.
 /// </summary>
-internal sealed class TlsFront : IAsyncDisposable
+internal sealed class TlsFront : LoopbackRelay
 {
-    private const int MaxConnections = 64;
     private static readonly string[] SystemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
-    private readonly TcpListener _listener;
-    private readonly int _upstreamPort;
     private readonly X509Certificate2 _certificate;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _connections = new(MaxConnections);
-    private readonly Task _accepting;
 
     private TlsFront(int upstreamPort, X509Certificate2 certificate, string trustFile)
+        : base(upstreamPort)
     {
-        _upstreamPort = upstreamPort;
         _certificate = certificate;
         TrustFile = trustFile;
-        _listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        _listener.Start();
-        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
-        _accepting = AcceptAsync();
     }
-
-    /// <summary>Where it listens (TLS, despite the scheme: the delaying proxy in front of it takes the port only).</summary>
-    public string Url { get; }
 
     public string TrustFile { get; }
 
@@ -1408,7 +1334,78 @@ internal sealed class TlsFront : IAsyncDisposable
         var trustFile = Path.Combine(folder, "trust.pem");
         var system = SystemBundles.FirstOrDefault(File.Exists);
         File.WriteAllText(trustFile, (system is null ? "" : File.ReadAllText(system) + "\n") + certificate.ExportCertificatePem() + "\n");
-        return new TlsFront(new Uri(upstreamUrl).Port, certificate, trustFile);
+        var front = new TlsFront(new Uri(upstreamUrl).Port, certificate, trustFile);
+        front.StartAccepting();
+        return front;
+    }
+
+    protected override async Task RelayAsync(TcpClient client, TcpClient upstream, CancellationTokenSource connection)
+    {
+        using var secure = new SslStream(client.GetStream());
+        await secure.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, connection.Token);
+        var plain = upstream.GetStream();
+        var up = secure.CopyToAsync(plain, connection.Token);
+        var down = plain.CopyToAsync(secure, connection.Token);
+        await Task.WhenAny(up, down);
+        await connection.CancelAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _certificate.Dispose();
+    }
+}
+
+/// <summary>
+/// A loopback listener in front of a port on loopback: each connection, at most 64 at once, is connected upstream and
+/// handed to <see cref="RelayAsync"/>; everything stops when it is disposed.
+/// </summary>
+internal abstract class LoopbackRelay : IAsyncDisposable
+{
+    private const int MaxConnections = 64;
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _connections = new(MaxConnections);
+    private Task _accepting = Task.CompletedTask;
+
+    protected LoopbackRelay(int upstreamPort)
+    {
+        UpstreamPort = upstreamPort;
+        _listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        _listener.Start();
+        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
+    }
+
+    /// <summary>Where it listens (the scheme is the upstream's business: a relay in front of another takes the port only).</summary>
+    public string Url { get; }
+
+    protected int UpstreamPort { get; }
+
+    /// <summary>Called once the subclass is constructed, so that no connection reaches a half-built relay.</summary>
+    protected void StartAccepting() => _accepting = AcceptAsync();
+
+    /// <summary>Forwards one connection, both ways, until it ends; <paramref name="connection"/> stops it.</summary>
+    protected abstract Task RelayAsync(TcpClient client, TcpClient upstream, CancellationTokenSource connection);
+
+    private async Task ForwardAsync(TcpClient client)
+    {
+        using (client)
+        using (var upstream = new TcpClient())
+        {
+            try
+            {
+                client.NoDelay = true;
+                upstream.NoDelay = true;
+                await upstream.ConnectAsync(System.Net.IPAddress.Loopback, UpstreamPort, _stop.Token);
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                await RelayAsync(client, upstream, connection);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+            {
+                // The connection ended, failed or was stopped: nothing more to forward.
+            }
+        }
     }
 
     private async Task AcceptAsync()
@@ -1440,38 +1437,12 @@ internal sealed class TlsFront : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(TcpClient client)
-    {
-        using (client)
-        using (var upstream = new TcpClient())
-        {
-            try
-            {
-                client.NoDelay = true;
-                upstream.NoDelay = true;
-                using var secure = new SslStream(client.GetStream());
-                await secure.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
-                await upstream.ConnectAsync(System.Net.IPAddress.Loopback, _upstreamPort, _stop.Token);
-                using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                var plain = upstream.GetStream();
-                var up = secure.CopyToAsync(plain, connection.Token);
-                var down = plain.CopyToAsync(secure, connection.Token);
-                await Task.WhenAny(up, down);
-                await connection.CancelAsync();
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
-            {
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         _listener.Stop();
         await _accepting;
         _stop.Dispose();
-        _certificate.Dispose();
     }
 }
 
