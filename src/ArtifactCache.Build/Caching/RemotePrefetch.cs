@@ -101,7 +101,7 @@ public sealed class RemotePrefetch : IDisposable
 
     /// <summary>
     /// Starts fetching the project's prediction and, when it names an artifact the local cache lacks, that artifact;
-    /// the first project of the build also fetches the commit's index, and every artifact it names.
+    /// the first project this node starts also fetches the commit's index, and every artifact it names.
     /// </summary>
     public void Start(string predictionKey, string indexKey)
     {
@@ -202,7 +202,7 @@ public sealed class RemotePrefetch : IDisposable
             return;
         }
 
-        var line = indexKey + " " + predictionKey + " " + key;
+        var line = IndexLine(indexKey, predictionKey, key);
         if (_build is null)
         {
             _ownIndexLines.Enqueue(line);
@@ -287,9 +287,10 @@ public sealed class RemotePrefetch : IDisposable
     {
         try
         {
-            if (!_build!.IsSet(_client.StatusFlag()) && await _client.CheckStatusAsync(_stop.Token))
+            var enabled = _client.StatusFlag();
+            if (!_build!.IsSet(enabled) && await _client.CheckStatusAsync(_stop.Token))
             {
-                _build!.Set(_client.StatusFlag());
+                _build.Set(enabled);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException or ObjectDisposedException or HttpRequestException)
@@ -412,20 +413,8 @@ public sealed class RemotePrefetch : IDisposable
                 continue;
             }
 
-            var merged = fetched.Merge(built.Entries);
-            uploads.Add(Task.Run(() => WithSlot(async token =>
-            {
-                var file = NewScratchFile(group.Key, ".index");
-                try
-                {
-                    await File.WriteAllBytesAsync(file, merged.Body(), token);
-                    return await _client.UploadAsync(group.Key, file, 0, token);
-                }
-                finally
-                {
-                    TryDelete(file);
-                }
-            })));
+            var body = fetched.Merge(built.Entries).Body();
+            uploads.Add(Task.Run(() => UploadSmallAsync(group.Key, body)));
         }
 
         try
@@ -438,6 +427,9 @@ public sealed class RemotePrefetch : IDisposable
         }
     }
 
+    // The build's shared list: an index entry's line, led by the name of the index it belongs to.
+    private static string IndexLine(string indexKey, string predictionKey, string key) => indexKey + " " + predictionKey + " " + key;
+
     private static (string IndexKey, IndexEntry Entry)? ParseIndexLine(string line)
     {
         var space = line.IndexOf(' ', StringComparison.Ordinal);
@@ -448,13 +440,16 @@ public sealed class RemotePrefetch : IDisposable
 
     private static string FilledFlag(string key) => "prefetched-" + key;
 
-    private Task PublishAsync(string predictionKey, string key) => WithSlot(async token =>
+    private Task PublishAsync(string predictionKey, string key) => UploadSmallAsync(predictionKey, Body(key));
+
+    // A prediction or an index, written to a scratch file for the client, which uploads files.
+    private Task<bool> UploadSmallAsync(string name, byte[] body) => WithSlot(async token =>
     {
-        var file = NewScratchFile(predictionKey, ".prediction");
+        var file = NewScratchFile(name, ".hint");
         try
         {
-            await File.WriteAllBytesAsync(file, Body(key), token);
-            return await _client.UploadAsync(predictionKey, file, 0, token);
+            await File.WriteAllBytesAsync(file, body, token);
+            return await _client.UploadAsync(name, file, 0, token);
         }
         finally
         {
