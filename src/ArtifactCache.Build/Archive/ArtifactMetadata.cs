@@ -8,6 +8,14 @@ public sealed record ArtifactInput(string Name, string Hash);
 /// <summary>One file in the artifact, with the length and SHA-256 every restore verifies.</summary>
 public sealed record ArtifactOutput(string Name, long Length, string Sha256);
 
+/// <summary>
+/// A hash derived from one of the artifact's outputs by the build that compiled it (a reference assembly's
+/// stamp-neutral metadata hash, see <c>DerivedHashes</c>): a machine that restores the output need not derive it again.
+/// It counts only for the bytes it names (<paramref name="Content"/>, which must be that output's SHA-256) and only for
+/// the package build that derived it (<paramref name="CodeVersion"/>).
+/// </summary>
+public sealed record ArtifactDerivedHash(string Output, string Kind, string CodeVersion, string Content, string Value);
+
 /// <summary>The metadata entry at the start of every artifact.</summary>
 public sealed record ArtifactMetadata(
     int FormatVersion,
@@ -23,6 +31,9 @@ public sealed record ArtifactMetadata(
     /// their content hashes: a lookup restores the artifact only while they still have that content.
     /// </summary>
     public IReadOnlyList<ArtifactInput> Reads { get; init; } = [];
+
+    /// <summary>Hashes derived from the outputs when they were compiled; empty in artifacts of earlier versions.</summary>
+    public IReadOnlyList<ArtifactDerivedHash> Derived { get; init; } = [];
 }
 
 /// <summary>A file to put into an artifact: its name inside the artifact and where it is now.</summary>

@@ -20,7 +20,8 @@ public static class ArtifactWriter
         IReadOnlyList<ToolDiagnostic> diagnostics,
         long durationMs,
         IReadOnlyList<ArtifactFile> files,
-        IReadOnlyList<ArtifactInput>? reads = null)
+        IReadOnlyList<ArtifactInput>? reads = null,
+        IReadOnlyList<ArtifactDerivedHash>? derived = null)
     {
         var contents = new List<byte[]>(files.Count);
         var outputs = new List<ArtifactOutput>(files.Count);
@@ -36,7 +37,7 @@ public static class ArtifactWriter
             outputs.Add(new ArtifactOutput(file.Name, bytes.LongLength, Hex(SHA256.HashData(bytes))));
         }
 
-        var metadata = new ArtifactMetadata(ArtifactFormat.Version, ArtifactFormat.ProducerVersion, key, inputs, diagnostics, durationMs, outputs) { Reads = reads ?? [] };
+        var metadata = new ArtifactMetadata(ArtifactFormat.Version, ArtifactFormat.ProducerVersion, key, inputs, diagnostics, durationMs, outputs) { Reads = reads ?? [], Derived = derived ?? [] };
 
         var start = destination.Position;
         destination.Write(new byte[ArtifactFormat.HeaderLength]);

@@ -194,7 +194,7 @@ public sealed class ArtifactStore : IDisposable
     /// Writes an artifact of <paramref name="outputs"/> for <paramref name="key"/> in the scratch folder and stores it
     /// (see <see cref="Store"/>). A write that fails is warning ACB4003 and "not stored"; the build goes on.
     /// </summary>
-    public StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, ICacheLog log, CancellationToken cancellationToken)
+    public StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, ICacheLog log, CancellationToken cancellationToken, IReadOnlyList<ArtifactDerivedHash>? derived = null)
     {
         var temporary = Path.Combine(ScratchDirectory, key.Value + "." + Guid.NewGuid().ToString("N") + ".artifact");
         try
@@ -208,7 +208,8 @@ public sealed class ArtifactStore : IDisposable
                     diagnostics,
                     (long)duration.TotalMilliseconds,
                     outputs,
-                    reads);
+                    reads,
+                    derived);
             }
 
             return Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken);

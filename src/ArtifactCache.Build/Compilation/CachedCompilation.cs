@@ -306,6 +306,9 @@ public sealed class CachedCompilation
                 return (null, null, null);
             }
 
+            // Dependents key this project's reference assembly by a hash the storing build already derived from it.
+            _keyBuilder.RememberDerived(result.Metadata);
+
             var hit = new CompilationOutcome
             {
                 Succeeded = true,
@@ -634,9 +637,10 @@ public sealed class CachedCompilation
     private StoreOutcome StoreArtifact(CompilationKey key, CompilationRequest request, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken)
     {
         var stored = diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList();
+        var derived = _keyBuilder.DeriveForDependents(outputs, request.KeyContext);
         if (reads.Count == 0)
         {
-            return WriteAndStore(key, stored, duration, outputs, [], cancellationToken);
+            return WriteAndStore(key, stored, duration, outputs, [], derived, cancellationToken);
         }
 
         // Outputs of a compile that read a file now gone have no key that describes them: never under the bare key.
@@ -646,18 +650,18 @@ public sealed class CachedCompilation
         }
 
         // The outputs under the key that adds what the compiler read; under the key itself, what to read (see TryRestore).
-        var outcome = WriteAndStore(full, stored, duration, outputs, reads, cancellationToken);
+        var outcome = WriteAndStore(full, stored, duration, outputs, reads, derived, cancellationToken);
         if (!outcome.Stored)
         {
             return outcome;
         }
 
-        var pointer = WriteAndStore(key, [], duration, [], reads, cancellationToken);
+        var pointer = WriteAndStore(key, [], duration, [], reads, [], cancellationToken);
         return pointer.Stored ? outcome : pointer;
     }
 
-    private StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, CancellationToken cancellationToken) =>
-        _store.WriteAndStore(key, diagnostics, duration, outputs, reads, _log, cancellationToken);
+    private StoreOutcome WriteAndStore(CompilationKey key, IReadOnlyList<ToolDiagnostic> diagnostics, TimeSpan duration, IReadOnlyList<ArtifactFile> outputs, IReadOnlyList<ArtifactInput> reads, IReadOnlyList<ArtifactDerivedHash> derived, CancellationToken cancellationToken) =>
+        _store.WriteAndStore(key, diagnostics, duration, outputs, reads, _log, cancellationToken, derived);
 
     /// <summary>Where each output role goes in this build: the paths come from this build's command line, never from the artifact.</summary>
     internal static Dictionary<string, string> OutputDestinations(CompilerCommandLine commandLine)

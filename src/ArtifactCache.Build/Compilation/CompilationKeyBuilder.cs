@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using ArtifactCache.Build.Archive;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -175,11 +176,10 @@ public sealed class CompilationKeyBuilder
 
         // A reference built in this repository carries stamps of the commit it was built at; its dependents must not
         // care. Its version stamps are an input of their own (a miss they cause says so), left out when volatile.
-        if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r") && (context.SourceRevisionId is not null || context.VolatileVersions))
+        if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r") && ReferenceStamps(context) is { } neutral)
         {
-            var commit = context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix;
-            var neutral = commit | VolatileStamps.Versions;
-            var kind = "stamp-neutral-" + ((int)neutral).ToString(CultureInfo.InvariantCulture);
+            var commit = neutral & VolatileStamps.CommitSuffix;
+            var kind = ReferenceDerivation(neutral);
             var withoutVersions = _hasher.Hash(path, kind, p => _derived.Get(kind, File.ReadAllBytes(p), bytes => StampNeutralHash.Hash(bytes, neutral)));
             if (!context.VolatileVersions)
             {
@@ -232,6 +232,62 @@ public sealed class CompilationKeyBuilder
         }
 
         return _hasher.Hash(path) ?? MissingFile;
+    }
+
+    /// <summary>
+    /// The stamps a dependent in <paramref name="context"/> neutralises in a reference built in this repository (hashing
+    /// it through a derived, stamp-neutral hash); null when it keys such a reference by its bytes.
+    /// </summary>
+    private static VolatileStamps? ReferenceStamps(KeyContext context) =>
+        context.SourceRevisionId is null && !context.VolatileVersions
+            ? null
+            : (context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix) | VolatileStamps.Versions;
+
+    private static string ReferenceDerivation(VolatileStamps neutral) => "stamp-neutral-" + ((int)neutral).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The stamp-neutral hash a dependent in the same context will key the just-compiled reference assembly by, derived
+    /// now (and remembered, so this machine's dependents do not derive it again), to travel in the artifact: a machine
+    /// that restores the artifact then does not walk the assembly's metadata either. Empty when dependents key it by its
+    /// bytes, or when the file cannot be read (the dependent derives it then, as always).
+    /// </summary>
+    public IReadOnlyList<ArtifactDerivedHash> DeriveForDependents(IReadOnlyList<ArtifactFile> outputs, KeyContext context)
+    {
+        if (ReferenceStamps(context) is not { } neutral || outputs.FirstOrDefault(o => o.Name == "refout") is not { } reference)
+        {
+            return [];
+        }
+
+        try
+        {
+            var bytes = File.ReadAllBytes(reference.SourcePath);
+            var content = DerivedHashes.ContentHash(bytes);
+            var kind = ReferenceDerivation(neutral);
+            var value = _derived.Get(kind, content, bytes, b => StampNeutralHash.Hash(b, neutral));
+            return [new ArtifactDerivedHash(reference.Name, kind, DerivedHashes.CodeVersion, content, value)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Remembers the hashes a restored artifact's build derived from its outputs (see <see cref="DeriveForDependents"/>):
+    /// only for bytes the artifact holds and a derivation this package build makes; anything else is ignored.
+    /// </summary>
+    public void RememberDerived(ArtifactMetadata metadata)
+    {
+        foreach (var derived in metadata.Derived ?? [])
+        {
+            if (derived is { Output: { } output, Kind: { } kind, CodeVersion: { } version, Content: { } content, Value: { } value } &&
+                version == DerivedHashes.CodeVersion &&
+                (kind == ReferenceDerivation(VolatileStamps.Versions) || kind == ReferenceDerivation(VolatileStamps.CommitSuffix | VolatileStamps.Versions)) &&
+                metadata.Outputs.Any(o => o?.Name == output && o.Sha256 == content))
+            {
+                _derived.Remember(kind, content, value);
+            }
+        }
     }
 
     /// <summary>How the compiler writes the path into the outputs: mapped, else absolute.</summary>

@@ -17,7 +17,9 @@ public sealed class DerivedHashes
 
     private static readonly ConcurrentDictionary<string, string> Process = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> Pruned = new(StringComparer.Ordinal);
-    private static readonly string CodeVersion = typeof(DerivedHashes).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16];
+
+    /// <summary>Names the package build that derives: values derived by another build are never read.</summary>
+    public static string CodeVersion { get; } = typeof(DerivedHashes).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16];
 
     private readonly string? _folder;
     private readonly ConcurrentDictionary<string, string> _memory;
@@ -40,9 +42,12 @@ public sealed class DerivedHashes
     /// <paramref name="kind"/> names the derivation (letters, digits and dashes); <paramref name="derive"/> may change
     /// the array it is given.
     /// </summary>
-    public string Get(string kind, byte[] content, Func<byte[], string> derive)
+    public string Get(string kind, byte[] content, Func<byte[], string> derive) => Get(kind, ContentHash(content), content, derive);
+
+    /// <summary>As <see cref="Get(string, byte[], Func{byte[], string})"/>, for content whose SHA-256 the caller has.</summary>
+    public string Get(string kind, string contentSha256, byte[] content, Func<byte[], string> derive)
     {
-        var name = kind + "-" + CodeVersion + "-" + Convert.ToHexString(SHA256.HashData(content)).ToLowerInvariant();
+        var name = Name(kind, contentSha256);
         if (_memory.TryGetValue(name, out var known))
         {
             return known;
@@ -64,13 +69,48 @@ public sealed class DerivedHashes
         return value;
     }
 
+    /// <summary>
+    /// Remembers a value derived elsewhere from the content whose SHA-256 is <paramref name="contentSha256"/> (an
+    /// artifact's reference assembly, derived by the build that compiled it), unless this machine already has one. False,
+    /// remembering nothing, when any part is not the shape this class derives.
+    /// </summary>
+    public bool Remember(string kind, string contentSha256, string value)
+    {
+        if (!IsKind(kind) || !IsSha256(contentSha256) || !IsSha256(value))
+        {
+            return false;
+        }
+
+        var name = Name(kind, contentSha256);
+        if (!_memory.TryAdd(name, value))
+        {
+            return true;
+        }
+
+        if (_folder is not null && !File.Exists(Path.Combine(_folder, name)))
+        {
+            TryWrite(Path.Combine(_folder, name), value);
+        }
+
+        return true;
+    }
+
+    /// <summary>The lowercase hex SHA-256 of <paramref name="content"/>, as derived values are found by.</summary>
+    public static string ContentHash(byte[] content) => Convert.ToHexString(SHA256.HashData(content)).ToLowerInvariant();
+
+    private static string Name(string kind, string contentSha256) => kind + "-" + CodeVersion + "-" + contentSha256;
+
+    private static bool IsKind(string kind) => kind.Length is > 0 and <= 64 && kind.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    private static bool IsSha256(string text) => text.Length == 64 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
     // A remembered value is a lowercase SHA-256; anything else (a torn or foreign file) is derived again.
     private static string? TryRead(string file)
     {
         try
         {
             var text = File.ReadAllText(file);
-            return text.Length == 64 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f') ? text : null;
+            return IsSha256(text) ? text : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -76,12 +76,21 @@ public sealed class CachedCompilationTests : IDisposable
     private LocalCache Local() => new(_cacheDirectory, CacheSettings.DefaultLocalMaxBytes, _log);
 
     // A new CachedCompilation per run, as each build gets; the cache folder is what carries over.
-    private CompilationOutcome Run(CompilationRequest? request = null, double verify = 0, Func<double>? sample = null)
+    private CompilationOutcome Run(CompilationRequest? request = null, double verify = 0, Func<double>? sample = null, DerivedHashes? derived = null)
     {
         var settings = Settings(verify);
         var cached = new CachedCompilation(
-            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(new FileHasher()), compiler: _compiler, sample: sample ?? (() => throw new InvalidOperationException("not sampled")));
+            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(new FileHasher(), derived ?? NewDerived("derived-" + Guid.NewGuid().ToString("N"))), compiler: _compiler, sample: sample ?? (() => throw new InvalidOperationException("not sampled")));
         return cached.Run(request ?? Request(), CancellationToken.None);
+    }
+
+    // A machine's derived-hash folder, with a memory of its own (never the process-wide one other tests share).
+    private DerivedHashes NewDerived(string name) => new(Path.Combine(_scratch.FullName, name), new System.Collections.Concurrent.ConcurrentDictionary<string, string>());
+
+    private CompilationRequest CommitRequest()
+    {
+        var request = Request();
+        return request with { KeyContext = request.KeyContext with { SourceRevisionId = new string('c', 40) } };
     }
 
     private string KeyOf(CompilationRequest request) => new CompilationKeyBuilder(new FileHasher()).Build(request.CommandLine, request.KeyContext).Value;
@@ -248,6 +257,69 @@ public sealed class CachedCompilationTests : IDisposable
         }
 
         Assert.True(Local().TryPut(KeyOf(request), artifact));
+    }
+
+    [Fact]
+    public void A_stored_artifact_carries_the_hash_dependents_key_its_reference_assembly_by_and_a_hit_remembers_it()
+    {
+        var request = CommitRequest();
+        var storing = NewDerived("derived-storing");
+        Assert.True(Run(request, derived: storing).Stored);
+
+        var reference = File.ReadAllBytes(RefOut);
+        var content = DerivedHashes.ContentHash(reference);
+        var expected = StampNeutralHash.Hash([.. reference], VolatileStamps.CommitSuffix | VolatileStamps.Versions);
+        var derived = Assert.Single(StoredMetadata(request).Derived);
+        Assert.Equal(new ArtifactDerivedHash("refout", "stamp-neutral-3", DerivedHashes.CodeVersion, content, expected), derived);
+        // The storing machine's dependents find it without deriving it again.
+        Assert.Equal(expected, storing.Get("stamp-neutral-3", reference, _ => throw new InvalidOperationException("derived again")));
+
+        // Another machine: a hit, and its dependents' key finds the hash without walking the reference's metadata.
+        DeleteOutputs();
+        var restoring = NewDerived("derived-restoring");
+        AssertHit(Run(request, derived: restoring));
+        Assert.Equal(expected, restoring.Get("stamp-neutral-3", File.ReadAllBytes(RefOut), _ => throw new InvalidOperationException("derived again")));
+        Assert.Equal(expected, NewDerived("derived-restoring").Get("stamp-neutral-3", reference, _ => throw new InvalidOperationException("not in the folder")));
+    }
+
+    [Fact]
+    public void Without_a_commit_or_volatile_versions_dependents_hash_the_bytes_and_nothing_is_derived()
+    {
+        Assert.True(Run().Stored);
+
+        Assert.Empty(StoredMetadata(Request()).Derived);
+    }
+
+    [Fact]
+    public void A_derived_hash_for_other_bytes_another_package_build_or_another_derivation_is_not_remembered()
+    {
+        var request = CommitRequest();
+        Assert.True(Run(request).Stored);
+        var files = AllOutputs.Zip(new[] { "out", "refout", "pdb", "doc" }, (path, role) => new ArtifactFile(role, path)).ToList();
+        var content = DerivedHashes.ContentHash(File.ReadAllBytes(RefOut));
+        var value = new string('a', 64);
+        var stored = StoredMetadata(request);
+        var artifact = Path.Combine(_scratch.FullName, "claims.acb");
+        using (var stream = File.Create(artifact))
+        {
+            ArtifactWriter.Write(stream, KeyOf(request), stored.Inputs, [], 1, files, derived:
+            [
+                new("refout", "stamp-neutral-3", DerivedHashes.CodeVersion, new string('b', 64), value),
+                new("out", "stamp-neutral-3", DerivedHashes.CodeVersion, content, value),
+                new("refout", "stamp-neutral-3", new string('0', 16), content, value),
+                new("refout", "type-provider", DerivedHashes.CodeVersion, content, value),
+                new("refout", "stamp-neutral-3", DerivedHashes.CodeVersion, content, "not a hash"),
+            ]);
+        }
+
+        Assert.True(Local().TryPut(KeyOf(request), artifact));
+        DeleteOutputs();
+        var restoring = NewDerived("derived-restoring");
+
+        AssertHit(Run(request, derived: restoring));
+        var folder = Path.Combine(_scratch.FullName, "derived-restoring");
+        Assert.Empty(Directory.Exists(folder) ? Directory.GetFiles(folder) : []);
+        Assert.Equal("derived", restoring.Get("stamp-neutral-3", File.ReadAllBytes(RefOut), _ => "derived"));
     }
 
     [Fact]

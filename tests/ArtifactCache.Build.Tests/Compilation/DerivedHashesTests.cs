@@ -75,6 +75,47 @@ public sealed class DerivedHashesTests : IDisposable
         Assert.Equal(forZeros, hashes.Get("neutral-3", new byte[content.Length], _ => forZeros));
     }
 
+    [Fact]
+    public void A_value_derived_elsewhere_answers_for_its_content_here_and_in_later_processes()
+    {
+        var content = Encoding.UTF8.GetBytes("reference image five");
+        var hashes = new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>());
+
+        Assert.True(hashes.Remember("neutral-3", DerivedHashes.ContentHash(content), Derive(content)));
+
+        Assert.Equal(Derive(content), hashes.Get("neutral-3", [.. content], _ => throw new InvalidOperationException("derived again")));
+        var later = new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>());
+        Assert.Equal(Derive(content), later.Get("neutral-3", [.. content], _ => throw new InvalidOperationException("derived again")));
+        Assert.Equal("other", later.Get("neutral-1", [.. content], _ => "other"));
+    }
+
+    [Fact]
+    public void A_value_this_machine_derived_is_not_replaced_by_one_derived_elsewhere()
+    {
+        var content = Encoding.UTF8.GetBytes("reference image six");
+        var hashes = new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>());
+        var own = hashes.Get("neutral-3", content, Derive);
+
+        Assert.True(new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>()).Remember("neutral-3", DerivedHashes.ContentHash(content), new string('f', 64)));
+
+        Assert.Equal(own, new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>()).Get("neutral-3", content, _ => throw new InvalidOperationException("derived again")));
+    }
+
+    [Theory]
+    [InlineData("neutral/3", "c", "d")]
+    [InlineData("", "c", "d")]
+    [InlineData("neutral-3", "C", "d")]
+    [InlineData("neutral-3", "c", "x")]
+    [InlineData("neutral-3", "c", "")]
+    public void A_value_of_the_wrong_shape_is_not_remembered(string kind, string contentDigit, string valueDigit)
+    {
+        var hashes = new DerivedHashes(_folder.FullName, new ConcurrentDictionary<string, string>());
+
+        Assert.False(hashes.Remember(kind, new string(contentDigit[0], 64), valueDigit.Length == 0 ? "" : new string(valueDigit[0], 64)));
+
+        Assert.Empty(_folder.GetFiles());
+    }
+
     private string Derive(byte[] bytes)
     {
         _derivations++;
