@@ -262,7 +262,7 @@ public static class ArtifactReader
             return failure.Set(DiagnosticCodes.ArchiveTooLarge, "its metadata entry is over the size limit");
         }
 
-        var metadata = JsonSerializer.Deserialize<ArtifactMetadata>(entry.DataStream, ArtifactJson.Options);
+        var metadata = JsonSerializer.Deserialize(entry.DataStream, ArtifactJson.Default.ArtifactMetadata);
         if (metadata is null || metadata.Outputs is null || metadata.Inputs is null || metadata.Diagnostics is null || metadata.Key is null)
         {
             return failure.Set(DiagnosticCodes.ArchiveCorrupt, "its metadata is incomplete");

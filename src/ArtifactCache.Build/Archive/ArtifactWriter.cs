@@ -47,7 +47,7 @@ public static class ArtifactWriter
         using (var compressed = new BrotliStream(hashing, ArtifactFormat.Compression, leaveOpen: true))
         using (var tar = new TarWriter(compressed, TarEntryFormat.Pax, leaveOpen: true))
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(metadata, ArtifactJson.Options);
+            var json = JsonSerializer.SerializeToUtf8Bytes(metadata, ArtifactJson.Default.ArtifactMetadata);
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, ArtifactFormat.MetadataEntry) { DataStream = new MemoryStream(json) });
             for (var i = 0; i < files.Count; i++)
             {

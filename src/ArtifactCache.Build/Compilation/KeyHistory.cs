@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -46,7 +47,7 @@ public sealed class KeyHistory
                 return null;
             }
 
-            return JsonSerializer.Deserialize<List<KeyInput>>(File.ReadAllBytes(file));
+            return JsonSerializer.Deserialize(File.ReadAllBytes(file), KeyHistoryJson.Default.ListKeyInput);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -62,7 +63,7 @@ public sealed class KeyHistory
             Directory.CreateDirectory(_directory);
             var file = FileFor(projectIdentity);
             var temporary = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs));
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs.ToList(), KeyHistoryJson.Default.ListKeyInput));
             File.Move(temporary, file, overwrite: true);
             TrimOccasionally();
         }
@@ -89,3 +90,7 @@ public sealed class KeyHistory
         }
     }
 }
+
+/// <summary>The history's JSON (property names as the reflection-based serializer wrote them), source-generated for the same reason as <c>ArtifactJson</c>.</summary>
+[JsonSerializable(typeof(List<KeyInput>))]
+internal sealed partial class KeyHistoryJson : JsonSerializerContext;
