@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Tests.Infrastructure;
 
@@ -89,6 +91,34 @@ public sealed class HostileArtifactTests : IDisposable
         Assert.Equal([code], log.WarningCodes);
         Assert.True(!Directory.Exists(Destination) || Directory.GetFiles(Destination, "*", SearchOption.AllDirectories).Length == 0, "nothing may be written");
         Assert.Empty(Directory.GetFiles(_scratch.FullName, "*.acbtmp", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("[null]")]
+    [InlineData("[{}]")]
+    [InlineData("[{\"output\":\"out\",\"kind\":\"stamp-neutral-3\",\"codeVersion\":null,\"content\":null,\"value\":null}]")]
+    [InlineData("[{\"output\":\"out\",\"kind\":\"type-provider\",\"codeVersion\":\"CODE\",\"content\":\"SHA\",\"value\":\"SHA\"}]")]
+    public void Malformed_or_unasked_derived_hashes_leave_the_restore_whole_and_are_ignored(string derived)
+    {
+        var json = Encoding.UTF8.GetString(Metadata(Output("out")));
+        Assert.Contains("\"derived\":[]", json, StringComparison.Ordinal);
+        json = json.Replace("\"derived\":[]", "\"derived\":" + derived.Replace("CODE", DerivedHashes.CodeVersion, StringComparison.Ordinal)
+            .Replace("SHA", Output("out").Sha256, StringComparison.Ordinal), StringComparison.Ordinal);
+        var artifact = Build(tar =>
+        {
+            Add(tar, ArtifactFormat.MetadataEntry, Encoding.UTF8.GetBytes(json));
+            Add(tar, "files/out", Content);
+        });
+        var log = new RecordingLog();
+
+        var result = ArtifactReader.Restore(artifact, name => Contained(Destination, name), ArtifactRoundTripTests.Generous, log);
+
+        Assert.True(result.Success);
+        Assert.Empty(log.WarningCodes);
+        var remembered = Path.Combine(_scratch.FullName, "derived");
+        new CompilationKeyBuilder(new FileHasher(), new DerivedHashes(remembered, new ConcurrentDictionary<string, string>())).RememberDerived(result.Metadata!);
+        Assert.False(Directory.Exists(remembered));
     }
 
     [Theory]
