@@ -91,7 +91,8 @@ try
             scenario.Results.Add(measurement);
             Console.WriteLine($"  run {run + 1}/{options.Runs}  {scenario.Name,-20} {measurement.Seconds,7:0.00} s" +
                 (measurement.Compiled is { } compiled ? $"  compiled {compiled.Count}" : "") +
-                (measurement.TestsRun is { } testsRun ? $"  test projects run {testsRun.Count}, replayed {measurement.TestsReplayed?.Count ?? 0}" : ""));
+                (measurement.TestsRun is { } testsRun ? $"  test projects run {testsRun.Count}, replayed {measurement.TestsReplayed?.Count ?? 0}" : "") +
+                (measurement.ServerProcessorSeconds is { } served ? $"  server processor time {served * 1000:0} ms" : ""));
         }
     }
 
@@ -210,9 +211,11 @@ internal sealed class BenchException(string message) : Exception(message);
 
 /// <summary>
 /// One timed build: its wall-clock time and, when the package reported, the projects that compiled; for `dotnet test`,
-/// the test projects whose tests ran and those whose passing run was replayed.
+/// the test projects whose tests ran and those whose passing run was replayed; for a build against the benchmark's
+/// remote-cache server, the processor time the server used meanwhile (on loopback it runs on the build's own cores,
+/// which a real remote does not).
 /// </summary>
-internal sealed record Measurement(double Seconds, IReadOnlyList<string>? Compiled, IReadOnlyList<string>? TestsRun = null, IReadOnlyList<string>? TestsReplayed = null);
+internal sealed record Measurement(double Seconds, IReadOnlyList<string>? Compiled, IReadOnlyList<string>? TestsRun = null, IReadOnlyList<string>? TestsReplayed = null, double? ServerProcessorSeconds = null);
 
 internal sealed class Scenario(string name, string description, Func<int, Measurement> measure)
 {
@@ -531,9 +534,11 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
         arguments.AddRange(settings.Extra ?? []);
         var command = settings.Test ? "test" : "build";
         var started = DateTimeOffset.UtcNow;
+        var serverBefore = settings.Remote is null ? (TimeSpan?)null : server.ProcessorTime;
         var clock = Stopwatch.StartNew();
         var result = dotnet.Run(tree, command, arguments, environment, settings.Server);
         clock.Stop();
+        var serverSeconds = serverBefore is { } before ? (server.ProcessorTime - before).TotalSeconds : (double?)null;
         if (!result.Succeeded)
         {
             throw new BenchException($"dotnet {command} failed in {tree}:\n{result.Output}");
@@ -560,7 +565,7 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
             compiled = RoslynCacheStores(settings.RoslynCache, started);
         }
 
-        return new Measurement(clock.Elapsed.TotalSeconds, compiled, testsRun, testsReplayed);
+        return new Measurement(clock.Elapsed.TotalSeconds, compiled, testsRun, testsReplayed, serverSeconds);
     }
 
     /// <summary>
@@ -1129,6 +1134,16 @@ internal sealed class RemoteServer : IAsyncDisposable
     public string Url { get; }
 
     public string Token { get; }
+
+    /// <summary>The processor time the server has used so far (its user and system time, on every OS).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
 
     public static async Task<RemoteServer> StartAsync(string repo, string storage)
     {
@@ -1707,6 +1722,9 @@ internal static class Report
                 ["compiled"] = s.Results.Last().Compiled is { } compiled ? new JsonArray([.. compiled.Select(p => (JsonNode)p)]) : null,
                 ["testsRun"] = s.Results.Last().TestsRun is { } run ? new JsonArray([.. run.Select(p => (JsonNode)p)]) : null,
                 ["testsReplayed"] = s.Results.Last().TestsReplayed is { } replayed ? new JsonArray([.. replayed.Select(p => (JsonNode)p)]) : null,
+                ["serverProcessorMs"] = s.Results.All(r => r.ServerProcessorSeconds is not null)
+                    ? new JsonArray([.. s.Results.Select(r => (JsonNode)Math.Round(r.ServerProcessorSeconds!.Value * 1000))])
+                    : null,
             })]),
             ["ratios"] = ratios,
             ["peer"] = peer,
@@ -1753,6 +1771,16 @@ internal static class Report
         foreach (var ratio in report["ratios"]!.AsArray())
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"| {ratio!["name"]} | {ratio["formula"]} | {(double)ratio["value"]!:0.00} | {ratio["target"]} | {((bool)ratio["met"]! ? "yes" : "**no**")} |");
+        }
+
+        var served = report["scenarios"]!.AsArray().Where(s => s!["serverProcessorMs"] is JsonArray).ToList();
+        if (served.Count > 0)
+        {
+            // On loopback the server's work is on the build's own cores: part of a remote scenario's time that a remote on
+            // another machine would not cost.
+            text.AppendLine();
+            text.AppendLine("Processor time of the benchmark's remote-cache server during each build (median, ms; on loopback it shares the build's cores): " +
+                string.Join(", ", served.Select(s => $"{s!["name"]} {Stats.Median(s["serverProcessorMs"]!.AsArray().Select(v => (double)v!)):0}")) + ".");
         }
 
         if (report["peer"] is JsonArray { Count: > 0 } peer)

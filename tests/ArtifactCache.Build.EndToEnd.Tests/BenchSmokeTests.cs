@@ -66,6 +66,11 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Empty(Compiled("noop-cache"));
         Assert.Equal(["Foundation.Primitives"], Compiled("body-edit"));
 
+        // The server's processor time is reported for the builds against it, one value a run, and only for those.
+        Assert.All(scenarios["warm-remote"].GetProperty("serverProcessorMs").EnumerateArray(), v => Assert.True(v.GetDouble() >= 0));
+        Assert.Equal(root.GetProperty("runs").GetInt32(), scenarios["warm-remote"].GetProperty("serverProcessorMs").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, scenarios["warm-local"].GetProperty("serverProcessorMs").ValueKind);
+
         // The API edit recompiles the projects that see the bottom library, and not the one beside it that does not.
         var apiEdit = Compiled("api-edit");
         Assert.Contains("Foundation.Primitives", apiEdit);
