@@ -87,9 +87,9 @@ public sealed class DerivedHashes
             return true;
         }
 
-        if (_folder is not null && !File.Exists(Path.Combine(_folder, name)))
+        if (_folder is not null && Path.Combine(_folder, name) is var file && !File.Exists(file))
         {
-            TryWrite(Path.Combine(_folder, name), value);
+            TryWrite(file, value);
         }
 
         return true;

@@ -47,7 +47,7 @@ public sealed class KeyHistory
                 return null;
             }
 
-            return JsonSerializer.Deserialize(File.ReadAllBytes(file), KeyHistoryJson.Default.ListKeyInput);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(file), KeyHistoryJson.Default.IReadOnlyListKeyInput);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -63,7 +63,7 @@ public sealed class KeyHistory
             Directory.CreateDirectory(_directory);
             var file = FileFor(projectIdentity);
             var temporary = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs.ToList(), KeyHistoryJson.Default.ListKeyInput));
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs, KeyHistoryJson.Default.IReadOnlyListKeyInput));
             File.Move(temporary, file, overwrite: true);
             TrimOccasionally();
         }
@@ -92,5 +92,5 @@ public sealed class KeyHistory
 }
 
 /// <summary>The history's JSON (property names as the reflection-based serializer wrote them), source-generated for the same reason as <c>ArtifactJson</c>.</summary>
-[JsonSerializable(typeof(List<KeyInput>))]
+[JsonSerializable(typeof(IReadOnlyList<KeyInput>))]
 internal sealed partial class KeyHistoryJson : JsonSerializerContext;
