@@ -81,17 +81,26 @@ public sealed class CompileCacheTests : IDisposable
     [Fact]
     public void After_a_hit_the_next_build_is_a_no_op_and_incremental_clean_keeps_every_output()
     {
+        const string WarmUpRuns = "Task \"WarmUpCache\"";
         var a = _workspace.PathOf("a");
         SampleSolution.WriteChain(a);
         Assert.True(Build(Path.Combine(a, "App"), Cache).Succeeded);
+        // The cold build left, for the next builds' warm-up, the files its keys hashed that nothing rewrites in place.
+        var warmUpList = File.ReadAllLines(Path.Combine(Cache, "derived", "warm-up-files.txt"));
+        Assert.Contains(warmUpList, f => Path.GetFileName(f) == "System.Runtime.dll");
+        Assert.All(warmUpList, f => Assert.True(Path.IsPathFullyQualified(f) && File.Exists(f), f));
         var b = _workspace.PathOf("b");
         Workspace.CopyTree(a, b);
-        Assert.Equal(SampleSolution.ChainProjects, Build(Path.Combine(b, "App"), Cache).Hits);
+        var fresh = Build(Path.Combine(b, "App"), Cache, "-v:d");
+        Assert.Equal(SampleSolution.ChainProjects, fresh.Hits);
+        Assert.Contains(WarmUpRuns, fresh.Output, StringComparison.Ordinal);
 
-        var again = Build(Path.Combine(b, "App"), Cache);
+        var again = Build(Path.Combine(b, "App"), Cache, "-v:d");
 
         Assert.True(again.Succeeded, again.ToString());
         Assert.Empty(again.Report);
+        // Every assembly exists: no warm-up, so a no-op build does not even load the task for it.
+        Assert.DoesNotContain(WarmUpRuns, again.Output, StringComparison.Ordinal);
         foreach (var file in new[] { "App.dll", "Lib2.dll", "Core.dll", "Core.pdb", "Core.xml" })
         {
             Assert.True(File.Exists(Path.Combine(b, "App", "bin", "Debug", SampleSolution.Tfm, file)), file);

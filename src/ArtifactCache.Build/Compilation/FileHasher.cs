@@ -24,6 +24,10 @@ public sealed class FileHasher
     private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known =
         new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
 
+    // The plain (SHA-256) entries' paths: what a later process's warm-up may hash ahead of its first key.
+    private readonly ConcurrentDictionary<string, bool> _plain =
+        new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
     private readonly FileHasher? _durable;
     private readonly string[] _immutableFolders = [];
 
@@ -87,8 +91,16 @@ public sealed class FileHasher
         }
 
         _known[cacheKey] = (length, ticks, hash);
+        if (hashFile is null)
+        {
+            _plain[fullPath] = true;
+        }
+
         return hash;
     }
+
+    /// <summary>The paths whose plain SHA-256 this hasher remembers.</summary>
+    public IReadOnlyCollection<string> RememberedFiles() => [.. _plain.Keys];
 
     /// <summary>Hashes text after the caller normalised it (machine-specific paths or volatile stamps replaced).</summary>
     public static string HashText(string text) =>

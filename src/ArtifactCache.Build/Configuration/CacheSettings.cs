@@ -25,6 +25,9 @@ public sealed record CacheSettings
     // Local cache
     public bool LocalEnabled { get; init; } = true;
     public string LocalDirectory { get; init; } = "";
+
+    /// <summary>Where values derived on this machine persist between builds (see DerivedHashes); null without a local cache.</summary>
+    public string? DerivedDirectory => LocalEnabled ? Path.Combine(LocalDirectory, "derived") : null;
     public long LocalMaxBytes { get; init; } = DefaultLocalMaxBytes;
 
     // Remote cache
