@@ -172,18 +172,15 @@ public sealed class CachedCompilation
             return Compile(request, null, "not cacheable: " + uncacheable.Name, stopwatch, cancellationToken);
         }
 
-        var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
-        if (request.HistoryIdentity is not null)
-        {
-            _history?.Record(request.HistoryIdentity, key.Inputs);
-        }
-
+        // The key history serves a miss's explanation: a hit only records its key, which is as a rule the one already
+        // recorded, and reads nothing.
         string? declined = null;
         try
         {
             var (hit, declinedReason) = TryRestore(key, request, stopwatch, cancellationToken);
             if (hit is not null)
             {
+                RecordHistory(request, key);
                 return hit;
             }
 
@@ -194,11 +191,21 @@ public sealed class CachedCompilation
             _log.Warning(DiagnosticCodes.CacheStepFailed, $"Looking up the cache failed ({e.GetType().Name}: {e.Message}); compiling without it.");
         }
 
+        var previous = request.HistoryIdentity is null ? null : _history?.Previous(request.HistoryIdentity);
+        RecordHistory(request, key);
         var missed = Compile(request, key, null, stopwatch, cancellationToken);
         var changes = declined is not null ? [new InputChange(declined, "changed")]
             : previous is null ? null
             : KeyDiff.Compare(previous, key.Inputs);
         return missed with { Changes = changes };
+    }
+
+    private void RecordHistory(CompilationRequest request, CompilationKey key)
+    {
+        if (request.HistoryIdentity is not null)
+        {
+            _history?.Record(request.HistoryIdentity, key.Inputs);
+        }
     }
 
     // A compilation that read files its key does not name (an XML doc include) is stored in two entries: under its key,

@@ -55,15 +55,25 @@ public sealed class KeyHistory
         }
     }
 
-    /// <summary>Remembers this key's manifest; best effort, since it only serves explanations.</summary>
+    /// <summary>
+    /// Remembers this key's manifest; best effort, since it only serves explanations. The manifest the project already
+    /// has (a hit, as a rule) is not written again: its file is only marked recently used, for the trim.
+    /// </summary>
     public void Record(string projectIdentity, IReadOnlyList<KeyInput> inputs)
     {
         try
         {
-            Directory.CreateDirectory(_directory);
             var file = FileFor(projectIdentity);
+            var manifest = JsonSerializer.SerializeToUtf8Bytes(inputs, KeyHistoryJson.Default.IReadOnlyListKeyInput);
+            if (File.Exists(file) && File.ReadAllBytes(file).AsSpan().SequenceEqual(manifest))
+            {
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+                return;
+            }
+
+            Directory.CreateDirectory(_directory);
             var temporary = file + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(inputs, KeyHistoryJson.Default.IReadOnlyListKeyInput));
+            File.WriteAllBytes(temporary, manifest);
             File.Move(temporary, file, overwrite: true);
             TrimOccasionally();
         }

@@ -78,4 +78,33 @@ public sealed class KeyDiffTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void Recording_the_manifest_a_project_already_has_keeps_it_and_marks_it_recently_used()
+    {
+        var directory = Directory.CreateTempSubdirectory("acb-history-");
+        try
+        {
+            var history = new KeyHistory(directory.FullName);
+            var project = KeyHistory.ProjectIdentity("/x/Lib/Lib.csproj", "/x", "net10.0", "Debug");
+            history.Record(project, Baseline);
+            var file = Assert.Single(directory.GetFiles());
+            var longAgo = DateTime.UtcNow.AddDays(-30);
+            File.SetLastWriteTimeUtc(file.FullName, longAgo);
+
+            history.Record(project, [.. Baseline]);
+
+            Assert.Equal(Baseline, history.Previous(project));
+            Assert.True(File.GetLastWriteTimeUtc(file.FullName) > longAgo.AddDays(29), "the trim forgets the least recently built projects first");
+            Assert.Single(directory.GetFiles());
+
+            IReadOnlyList<KeyInput> changed = [.. Baseline.Skip(1)];
+            history.Record(project, changed);
+            Assert.Equal(changed, history.Previous(project));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }
