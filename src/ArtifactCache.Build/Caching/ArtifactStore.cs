@@ -139,7 +139,7 @@ public sealed class ArtifactStore : IDisposable
 
         // Fill the local cache so the next build on this machine does not go to the network. A download that is not a
         // whole artifact stays out of it (TryPut refuses it): the restore then rejects it with its own warning.
-        if (_local is not null && _local.TryPut(key, download) && _local.TryGet(key) is { } filled)
+        if (_local is not null && _local.TryPut(key, download, move: true) && _local.TryGet(key) is { } filled)
         {
             TryDelete(download);
             return new FetchedArtifact(key, filled, CacheSource.Remote, IsTemporary: false, result.TaskDurationMs);
@@ -169,15 +169,21 @@ public sealed class ArtifactStore : IDisposable
         }
     }
 
-    public StoreOutcome Store(string key, string artifactFile, long taskDurationMs, CancellationToken cancellationToken)
+    /// <param name="key">The artifact's key.</param>
+    /// <param name="artifactFile">The artifact.</param>
+    /// <param name="taskDurationMs">What the compile took, for the remote's metadata.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <param name="moveIntoLocal">The file is the caller's scratch copy: moved into the local cache (a rename) after the upload rather than copied.</param>
+    public StoreOutcome Store(string key, string artifactFile, long taskDurationMs, CancellationToken cancellationToken, bool moveIntoLocal = false)
     {
-        var local = _local is not null && _local.TryPut(key, artifactFile);
         var remote = false;
         string? reason = null;
         if (_settings.RemoteCanWrite)
         {
             remote = RemoteUsable() && _remote!.UploadAsync(key, artifactFile, taskDurationMs, cancellationToken).GetAwaiter().GetResult();
         }
+
+        var local = _local is not null && _local.TryPut(key, artifactFile, moveIntoLocal);
 
         if (!local && !remote)
         {
@@ -212,7 +218,7 @@ public sealed class ArtifactStore : IDisposable
                     derived);
             }
 
-            return Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken);
+            return Store(key.Value, temporary, (long)duration.TotalMilliseconds, cancellationToken, moveIntoLocal: true);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -349,7 +349,7 @@ public sealed class RemotePrefetch : IDisposable
             if (_local.TryGet(key) is null && (await _client.DownloadAsync(key, file, token)).Outcome == RemoteOutcome.Hit)
             {
                 // Only a whole artifact enters the local cache (TryPut checks it); its key is checked again on restore.
-                if (_local.TryPut(key, file))
+                if (_local.TryPut(key, file, move: true))
                 {
                     MarkFilled(key);
                 }

@@ -87,11 +87,14 @@ public sealed class LocalCache
     }
 
     /// <summary>
-    /// Copies an artifact file in atomically. False, with ACB4003 (or ACB4001), when the cache cannot be written; false,
+    /// Copies (or moves) an artifact file in atomically. False, with ACB4003 (or ACB4001), when the cache cannot be written; false,
     /// quietly, when the file is not a whole artifact (a remote that sent a short body under a matching Content-Length):
     /// the cache only ever holds whole entries, and whoever holds the file reports it when reading it fails.
     /// </summary>
-    public bool TryPut(string key, string sourceFile)
+    /// <param name="key">The artifact's key.</param>
+    /// <param name="sourceFile">The artifact.</param>
+    /// <param name="move">Move the file in rather than copy it: for a download in the cache's scratch folder, whose move is a rename.</param>
+    public bool TryPut(string key, string sourceFile, bool move = false)
     {
         if (!_usable || !IsValidKey(key) || (File.Exists(sourceFile) && !ArtifactFormat.HasExpectedLength(sourceFile)))
         {
@@ -107,6 +110,12 @@ public sealed class LocalCache
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
+            if (move)
+            {
+                File.Move(sourceFile, path, overwrite: true);
+                return true;
+            }
+
             File.Copy(sourceFile, temporary, overwrite: false);
             File.Move(temporary, path, overwrite: true);
             return true;

@@ -45,6 +45,25 @@ public sealed class LocalCacheTests : IDisposable
         Assert.Equal(1, cache.GetStats().Entries);
     }
 
+    [Fact]
+    public void A_download_is_moved_in_whole_and_a_short_one_stays_out()
+    {
+        var cache = new LocalCache(Path.Combine(_scratch.FullName, "cache"), 1 << 30, new RecordingLog());
+        var download = Artifact(Key(1), 1000);
+        var bytes = File.ReadAllBytes(download);
+
+        Assert.True(cache.TryPut(Key(1), download, move: true));
+
+        Assert.False(File.Exists(download));
+        Assert.Equal(bytes, File.ReadAllBytes(cache.TryGet(Key(1))!));
+
+        var shortDownload = Artifact(Key(2), 1000);
+        File.WriteAllBytes(shortDownload, File.ReadAllBytes(shortDownload)[..^10]);
+        Assert.False(cache.TryPut(Key(2), shortDownload, move: true));
+        Assert.True(File.Exists(shortDownload));
+        Assert.Null(cache.TryGet(Key(2)));
+    }
+
     [Theory]
     [InlineData("../../etc/passwd")]
     [InlineData("ABCDEF0123456789ABCDEF")]
