@@ -42,9 +42,20 @@ public static class HitWarmUp
         return Task.Run(() => Run(derivedFolder, FileHasher.Shared));
     }
 
-    /// <summary>The warm-up itself, for tests: hashes the listed files into <paramref name="hasher"/>, then runs a small restore.</summary>
+    /// <summary>The warm-up itself, for tests: runs a small key, write and restore, then hashes the listed files into <paramref name="hasher"/>.</summary>
     internal static void Run(string? derivedFolder, FileHasher hasher)
     {
+        // The code first: a key running beside the warm-up hashes the files it still lacks itself, but cannot load or
+        // compile the code any sooner.
+        try
+        {
+            WarmUpSmallCompilation();
+        }
+        catch (Exception e) when (IsExpected(e))
+        {
+            // Only a head start: whatever it did not do, the first hit does as before.
+        }
+
         foreach (var path in ReadList(derivedFolder))
         {
             try
@@ -58,15 +69,6 @@ public static class HitWarmUp
             {
                 // A path that is not a readable file (any more) is the key's business, not the warm-up's.
             }
-        }
-
-        try
-        {
-            WarmUpSmallCompilation();
-        }
-        catch (Exception e) when (IsExpected(e))
-        {
-            // Only a head start: whatever it did not do, the first hit does as before.
         }
     }
 
