@@ -30,7 +30,7 @@ public static class HitWarmUp
     private static int _started;
     private static int _rememberedCount;
 
-    /// <summary>Starts the warm-up once per process; later calls return null. Never throws, and the task never faults.</summary>
+    /// <summary>Starts the warm-up once per process; later calls return null. Never throws: a failure only costs the head start.</summary>
     /// <param name="derivedFolder">The local cache's <c>derived</c> folder, or null when there is no local cache.</param>
     public static Task? Start(string? derivedFolder)
     {
