@@ -99,6 +99,9 @@ public sealed class FileHasher
         return hash;
     }
 
+    /// <summary>How many paths <see cref="RememberedFiles"/> gives, without copying them.</summary>
+    public int RememberedFileCount => _plain.Count;
+
     /// <summary>The paths whose plain SHA-256 this hasher remembers.</summary>
     public IReadOnlyCollection<string> RememberedFiles() => [.. _plain.Keys];
 

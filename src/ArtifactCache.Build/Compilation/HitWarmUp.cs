@@ -78,10 +78,11 @@ public static class HitWarmUp
     /// </summary>
     public static void RememberFiles(string? derivedFolder, FileHasher hasher)
     {
-        var files = hasher.RememberedFiles();
-        if (derivedFolder is not null && files.Count > 0 && Interlocked.Exchange(ref _rememberedCount, files.Count) != files.Count)
+        // Called after every compilation: only a count that grew (the set only grows) is worth a snapshot of the paths.
+        var count = hasher.RememberedFileCount;
+        if (derivedFolder is not null && count > 0 && Interlocked.Exchange(ref _rememberedCount, count) != count)
         {
-            SaveList(derivedFolder, files);
+            SaveList(derivedFolder, hasher.RememberedFiles());
         }
     }
 
@@ -96,13 +97,13 @@ public static class HitWarmUp
             File.WriteAllLines(temporary, files.Order(StringComparer.Ordinal).Take(MaxFiles));
             File.Move(temporary, list, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (IsExpected(e))
         {
             try
             {
                 File.Delete(temporary);
             }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            catch (Exception cleanup) when (IsExpected(cleanup))
             {
                 // A stray temporary file in the derived folder is harmless; the next save replaces the list.
             }
