@@ -417,7 +417,7 @@ public sealed class CachedCompilation
 
             var checkedAt = stopwatch.ElapsedMilliseconds;
             var store = StoreArtifact(key, request, compiled.Diagnostics, compiled.Duration, outputs, reads, cancellationToken);
-            // Where a miss's own time goes, beside the compiler's: what -v:d users and the benchmark's analysis read.
+            // Where a miss's own time went, beside the compiler's: for whoever weighs the miss overhead at -v:d.
             _log.Detail($"ArtifactCache: compiled at {compiledAt} ms (the compiler {compiled.Duration.TotalMilliseconds:F0} ms), inputs checked again at {checkedAt} ms, stored at {stopwatch.ElapsedMilliseconds} ms");
             return outcome with
             {
@@ -650,7 +650,7 @@ public sealed class CachedCompilation
         var stored = diagnostics.Select(d => ToStored(d, request.KeyContext.RepositoryRoot)).ToList();
         var deriving = Stopwatch.StartNew();
         var derived = _keyBuilder.DeriveForDependents(outputs, request.KeyContext);
-        _log.Detail($"ArtifactCache: {derived.Count} hashes derived for dependents in {deriving.ElapsedMilliseconds} ms");
+        _log.Detail($"ArtifactCache: hashes for dependents: {derived.Count} derived in {deriving.ElapsedMilliseconds} ms");
         if (reads.Count == 0)
         {
             return WriteAndStore(key, stored, duration, outputs, [], derived, cancellationToken);

@@ -138,7 +138,7 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.Contains(_compiler.Calls[0], a => a.StartsWith("/touchedfiles:", StringComparison.Ordinal));
         // -v:d shows where a miss's own time went, beside the compiler's.
         Assert.Single(_log.Entries, e => e.Level == "detail" && e.Message.Contains("inputs checked again at", StringComparison.Ordinal) && e.Message.Contains("stored at", StringComparison.Ordinal));
-        Assert.Single(_log.Entries, e => e.Level == "detail" && e.Message.Contains("derived for dependents in", StringComparison.Ordinal));
+        Assert.Single(_log.Entries, e => e.Level == "detail" && e.Message.StartsWith("ArtifactCache: hashes for dependents: ", StringComparison.Ordinal));
         var compiled = AllOutputs.ToDictionary(p => p, File.ReadAllBytes);
 
         // Outputs overwritten since: the hit puts the stored bytes back.
