@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ArtifactCache.Build.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -188,6 +189,48 @@ public sealed class LanguagesTests : IClassFixture<LanguagesRepository>
         Assert.Contains("error FS0020", strict.Output, StringComparison.Ordinal);
         // FsLib's reference to CsLib builds CsLib too (it compiles cleanly under the same switch).
         Assert.False(strict.Report.Single(r => r.ProjectName == "FsLib").Stored, strict.ToString());
+    }
+
+    [Fact]
+    public void With_the_compiler_server_on_csharp_and_vb_misses_compile_in_the_build_process_and_store_what_a_compiler_process_writes()
+    {
+        // Body edits no other case makes, so both libraries miss.
+        static void Edit(string clone)
+        {
+            Replace(In(clone, "CsLib", "Numbers.cs"), "x / 2", "x / 2 * 1");
+            Replace(In(clone, "VbLib", "Warn.vb"), "x * 2", "x * 2 * 1");
+        }
+
+        var serverClone = _repository.Clone("repo-d");
+        Edit(serverClone);
+        try
+        {
+            var run = Dotnet.Run(serverClone, _repository.Cache, ["build", "Languages.slnx", "-v:detailed"], new Dictionary<string, string> { ["UseSharedCompilation"] = "true" });
+
+            Assert.True(run.Succeeded, run.ToString());
+            Assert.Equal(["CsLib", "VbLib"], run.Misses);
+            Assert.All(run.Report.Where(r => !r.IsHit), r => Assert.True(r.Stored, $"{r.ProjectName} was not stored\n{run}"));
+            Assert.Contains("ArtifactCache: compiled through the compiler server by the SDK's Csc task in this process.", run.Output, StringComparison.Ordinal);
+            Assert.Contains("ArtifactCache: compiled through the compiler server by the SDK's Vbc task in this process.", run.Output, StringComparison.Ordinal);
+            // The Vbc task reads the column from vbc's squiggle line; the cache keeps the diagnostic as the task logged it.
+            var warning = Regex.Match(run.Output, Regex.Escape(serverClone) + @"\S*Warn\.vb\(\d+,[1-9]\d*\): warning BC42024: [^\[\r\n]*");
+            Assert.True(warning.Success, run.ToString());
+
+            // Verify mode, with the server off as in every other case here: each hit is compiled again by a compiler
+            // process and compared with what the entry restored, the two stored by the server route among them.
+            var processClone = _repository.Clone("repo-e");
+            Edit(processClone);
+            var verified = Dotnet.Run(processClone, _repository.Cache, ["build", "Languages.slnx", "-p:ArtifactCacheVerify=true"]);
+
+            Assert.True(verified.Succeeded, verified.ToString());
+            Assert.Equal(LanguagesRepository.Projects, verified.Hits);
+            Assert.All(verified.Report, r => Assert.True(r.Verified, $"{r.ProjectName} was not verified equal to a local compile\n{verified}"));
+            Assert.Contains(warning.Value.Replace(serverClone, processClone, StringComparison.Ordinal), verified.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Dotnet.ShutDownBuildServer(_repository.Workspace.Root, "--vbcscompiler");
+        }
     }
 
     /// <summary>

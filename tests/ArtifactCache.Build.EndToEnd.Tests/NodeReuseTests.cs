@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using ArtifactCache.Build.EndToEnd.Tests.Infrastructure;
@@ -19,7 +18,8 @@ public sealed class NodeReuseTests : IDisposable
 
     public void Dispose()
     {
-        ShutDownReusedNodes(_workspace.Root);
+        // Nothing this test started outlives it.
+        Dotnet.ShutDownBuildServer(_workspace.Root, "--msbuild");
         _workspace.Dispose();
     }
 
@@ -104,12 +104,5 @@ public sealed class NodeReuseTests : IDisposable
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
-    }
-
-    // Nothing this test started outlives it.
-    private static void ShutDownReusedNodes(string workingDirectory)
-    {
-        using var shutdown = Process.Start(new ProcessStartInfo("dotnet", ["build-server", "shutdown", "--msbuild"]) { WorkingDirectory = workingDirectory, UseShellExecute = false })!;
-        shutdown.WaitForExit(TimeSpan.FromMinutes(1));
     }
 }

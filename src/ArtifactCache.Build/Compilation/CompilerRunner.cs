@@ -37,15 +37,10 @@ public static class CompilerRunner
 {
     public static CompilerResult Run(CompilerInvocation invocation, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var responseFile = Path.Combine(Path.GetTempPath(), "artifactcache-" + Guid.NewGuid().ToString("N") + ".rsp");
+        var fsharp = invocation.Language == CompilerLanguage.FSharp;
+        var (responseFile, noConfig) = WriteResponseFile(arguments, fsharp);
         try
         {
-            // /noconfig is only honoured on the command line, never inside a response file (csc, vbc; fsc has none).
-            var fsharp = invocation.Language == CompilerLanguage.FSharp;
-            var all = arguments.ToList();
-            var noConfig = !fsharp && all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
-            File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-
             var start = new ProcessStartInfo
             {
                 WorkingDirectory = invocation.WorkingDirectory,
@@ -132,6 +127,19 @@ public static class CompilerRunner
         }
     }
 
+    /// <summary>
+    /// Writes the arguments to a new response file in the temp folder (the caller deletes it), all but /noconfig: csc and
+    /// vbc honour that switch only on the command line, never inside a response file (fsc has none).
+    /// </summary>
+    internal static (string Path, bool NoConfig) WriteResponseFile(IEnumerable<string> arguments, bool fsharp)
+    {
+        var responseFile = Path.Combine(Path.GetTempPath(), "artifactcache-" + Guid.NewGuid().ToString("N") + ".rsp");
+        var all = arguments.ToList();
+        var noConfig = !fsharp && all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
+        File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        return (responseFile, noConfig);
+    }
+
     private static void TryKill(Process process)
     {
         try
@@ -144,7 +152,7 @@ public static class CompilerRunner
         }
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {

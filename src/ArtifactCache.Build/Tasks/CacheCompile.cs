@@ -105,7 +105,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 };
                 var store = registry.Get(settings, session);
                 var history = settings.LocalEnabled ? new KeyHistory(Path.Combine(settings.LocalDirectory, "history")) : null;
-                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.DerivedDirectory)), history).Run(request, _cancel.Token);
+                outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.DerivedDirectory)), history, new SdkCompilerTask(BuildEngine, log)).Run(request, _cancel.Token);
                 // What this node hashed once and remembers for its life, the next build's warm-up hashes before its first key.
                 HitWarmUp.RememberFiles(settings.DerivedDirectory, FileHasher.Shared);
                 if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)

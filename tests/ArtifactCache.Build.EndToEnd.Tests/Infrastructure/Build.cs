@@ -84,6 +84,13 @@ public static class Dotnet
         }
     }
 
+    /// <summary>Stops a server builds leave running (`dotnet build-server shutdown --msbuild`, `--vbcscompiler`).</summary>
+    public static void ShutDownBuildServer(string workingDirectory, string server)
+    {
+        using var shutdown = Process.Start(new ProcessStartInfo("dotnet", ["build-server", "shutdown", server]) { WorkingDirectory = workingDirectory, UseShellExecute = false })!;
+        shutdown.WaitForExit(TimeSpan.FromMinutes(1));
+    }
+
     /// <summary>The variables that point a build at a remote cache server on loopback, as team "e2e".</summary>
     public static Dictionary<string, string> RemoteEnvironment(Uri url, string token) => new()
     {
