@@ -136,7 +136,17 @@ public static class CompilerRunner
         var responseFile = Path.Combine(Path.GetTempPath(), "artifactcache-" + Guid.NewGuid().ToString("N") + ".rsp");
         var all = arguments.ToList();
         var noConfig = !fsharp && all.RemoveAll(a => string.Equals(a, "/noconfig", StringComparison.OrdinalIgnoreCase)) > 0;
-        File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        try
+        {
+            File.WriteAllLines(responseFile, all, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        }
+        catch
+        {
+            // A full disk leaves no half-written file behind; the caller reports the failure.
+            TryDelete(responseFile);
+            throw;
+        }
+
         return (responseFile, noConfig);
     }
 
