@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.DeclaredTargets;
 using ArtifactCache.Build.Diagnostics;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -174,7 +175,7 @@ public sealed class SdkCompilerTask : ICompiler
         a.Length > 0 && b.Length > 0 && string.Equals(
             Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)),
             Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
-            OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+            TargetDeclarations.PathComparison);
 }
 
 /// <summary>
