@@ -445,8 +445,12 @@ public sealed class CachedCompilation
             return $"a generator or analyzer failed ({degraded.Code})";
         }
 
-        // An input saved while the compiler ran: the outputs may be of the new content, the key is of the old.
-        var after = _keyBuilder.Build(request.CommandLine, request.KeyContext);
+        // An input saved while the compiler ran: the outputs may be of the new content, the key is of the old. The content
+        // is read again, not taken from this build's memo: an edit that kept the length and put the time stamp back looks
+        // unchanged to it. Derived hashes are found by content (the process-wide memory the key just filled), so nothing
+        // is derived twice.
+        var rereading = _keyBuilder.Hasher.Rereading();
+        var after = new CompilationKeyBuilder(rereading).Build(request.CommandLine, request.KeyContext);
         if (after.Value != key.Value)
         {
             var changed = KeyDiff.Compare(key.Inputs, after.Inputs).FirstOrDefault();
@@ -475,7 +479,15 @@ public sealed class CachedCompilation
                 return $"{path}, which the compiler read, changed while it compiled";
             }
 
-            hashed.Add(new ArtifactInput(ReadName(path, root), _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile));
+            // A time stamp put back hides an edit from the check above; content this build read before the compile
+            // (checking an earlier entry's reads) shows it. Which content the compiler saw is then unknown.
+            var hash = rereading.Hash(path) ?? CompilationKeyBuilder.MissingFile;
+            if (_keyBuilder.Hasher.Remembered(path) is { } before && before != hash)
+            {
+                return $"{path}, which the compiler read, changed while it compiled";
+            }
+
+            hashed.Add(new ArtifactInput(ReadName(path, root), hash));
         }
 
         reads = hashed;

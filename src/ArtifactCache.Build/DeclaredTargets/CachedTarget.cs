@@ -253,7 +253,8 @@ public sealed class CachedTarget
             Files = produced.Count,
         };
 
-        var after = TargetKey.Build(declaration, _hasher);
+        // Read again, not from this build's memo: an edit that kept the length and put the time stamp back looks unchanged to it.
+        var after = TargetKey.Build(declaration, _hasher.Rereading());
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();

@@ -296,7 +296,8 @@ public sealed class CachedTestRun
             return miss with { Reason = $"not stored: the run did not pass ({notAPass})", Duration = stopwatch.Elapsed };
         }
 
-        var after = TestRunKey.Build(request, _hasher, _environment);
+        // Read again, not from this build's memo: an edit that kept the length and put the time stamp back looks unchanged to it.
+        var after = TestRunKey.Build(request, _hasher.Rereading(), _environment);
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();

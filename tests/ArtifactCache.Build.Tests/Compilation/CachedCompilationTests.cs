@@ -84,6 +84,14 @@ public sealed class CachedCompilationTests : IDisposable
         return cached.Run(request ?? Request(), CancellationToken.None);
     }
 
+    private CompilationOutcome RunWith(FileHasher hasher)
+    {
+        var settings = Settings();
+        var cached = new CachedCompilation(
+            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(hasher, NewDerived("derived-" + Guid.NewGuid().ToString("N"))), compiler: _compiler);
+        return cached.Run(Request(), CancellationToken.None);
+    }
+
     // A machine's derived-hash folder, with a memory of its own (never the process-wide one other tests share).
     private DerivedHashes NewDerived(string name) => new(Path.Combine(_scratch.FullName, name), new System.Collections.Concurrent.ConcurrentDictionary<string, string>());
 
@@ -383,6 +391,52 @@ public sealed class CachedCompilationTests : IDisposable
         var next = Run();
         Assert.Equal("miss", next.Result);
         Assert.True(next.Stored);
+    }
+
+    [Fact]
+    public void A_same_length_edit_during_the_compile_that_puts_the_time_stamp_back_is_not_stored()
+    {
+        // One hasher for the whole build, as an MSBuild node has: the key before the compile fills its memo.
+        var hasher = FileHasher.ForBuild(new FileHasher(), []);
+        var source = Path.Combine(_project, "A.cs");
+        var stamp = File.GetLastWriteTimeUtc(source);
+        _compiler.During = () =>
+        {
+            // cp -p or rsync -t: other content, same length, same time stamp.
+            File.WriteAllText(source, "class B {}");
+            File.SetLastWriteTimeUtc(source, stamp);
+        };
+
+        var outcome = RunWith(hasher);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "an input changed while it compiled");
+        Assert.Contains("A.cs", outcome.Reason, StringComparison.Ordinal);
+        Assert.Null(Local().TryGet(outcome.Key!));
+    }
+
+    [Fact]
+    public void A_same_length_edit_during_the_compile_of_a_file_the_compiler_read_by_itself_is_not_stored()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        File.WriteAllText(docs, "<doc>one</doc>");
+        var stamp = DateTime.UtcNow.AddMinutes(-10);
+        File.SetLastWriteTimeUtc(docs, stamp);
+        _compiler.ExtraReads.Add(docs);
+        var hasher = FileHasher.ForBuild(new FileHasher(), []);
+        // The build read the file before this compile, as the check of an earlier entry's reads does.
+        hasher.Hash(docs);
+        _compiler.During = () =>
+        {
+            File.WriteAllText(docs, "<doc>two</doc>");
+            File.SetLastWriteTimeUtc(docs, stamp);
+        };
+
+        var outcome = RunWith(hasher);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "docs.xml, which the compiler read, changed while it compiled");
+        Assert.Null(Local().TryGet(outcome.Key!));
     }
 
     [Fact]

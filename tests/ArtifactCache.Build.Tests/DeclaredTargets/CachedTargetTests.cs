@@ -143,6 +143,24 @@ public sealed class CachedTargetTests : IDisposable
     }
 
     [Fact]
+    public void A_same_length_edit_while_the_target_ran_that_put_the_time_stamp_back_is_not_stored()
+    {
+        var a = Checkout("a");
+        var spec = Path.Combine(a, "Api", "spec.json");
+        var stamp = File.GetLastWriteTimeUtc(spec);
+        var cache = Cache();
+        var lookup = cache.Lookup(Request(a), CancellationToken.None);
+        RunTarget(a);
+        File.WriteAllText(spec, "{ \"orders\": 2 }");
+        File.SetLastWriteTimeUtc(spec, stamp);
+
+        var outcome = cache.AfterTarget(Request(a), lookup, CancellationToken.None)!;
+
+        Assert.False(outcome.Stored);
+        Assert.Contains("input: Api/spec.json", outcome.Reason);
+    }
+
+    [Fact]
     public void A_target_that_wrote_no_output_is_not_stored()
     {
         var a = Checkout("a");

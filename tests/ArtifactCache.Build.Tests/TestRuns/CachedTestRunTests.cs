@@ -147,6 +147,22 @@ public sealed class CachedTestRunTests : IDisposable
     }
 
     [Fact]
+    public void A_same_length_edit_during_the_run_that_put_the_time_stamp_back_is_not_stored()
+    {
+        var a = Checkout("a");
+        var library = Path.Combine(a, "Tests", "bin", "Library.dll");
+        var stamp = File.GetLastWriteTimeUtc(library);
+        var (_, outcome) = Test(a, duringRun: () =>
+        {
+            File.WriteAllText(library, "library v2");
+            File.SetLastWriteTimeUtc(library, stamp);
+        });
+
+        Assert.False(outcome!.Stored);
+        Assert.Contains("Library.dll", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_changed_library_misses_and_says_which_file_changed()
     {
         Test(Checkout("a"));
