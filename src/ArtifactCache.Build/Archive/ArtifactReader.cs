@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Archive;
 
@@ -121,6 +122,8 @@ public static class ArtifactReader
                 return null;
             }
 
+            // Entry names are the archive's, not this file system's: names that differ only in case are refused on every
+            // platform, so an artifact one machine accepts every other accepts too. Where they land is a path (below).
             var declared = new Dictionary<string, ArtifactOutput>(StringComparer.OrdinalIgnoreCase);
             foreach (var output in metadata.Outputs)
             {
@@ -131,7 +134,7 @@ public static class ArtifactReader
             }
 
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var destinations = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
+            var destinations = new HashSet<string>(PathPolicy.Current.Comparer);
             long expanded = 0;
             while (tar.GetNextEntry(copyData: false) is { } entry)
             {

@@ -3,6 +3,7 @@ using ArtifactCache.Build.Archive;
 using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -465,9 +466,10 @@ public sealed class CachedCompilation
         }
 
         var covered = request.CommandLine.Arguments.Where(a => a.Path is not null).Select(a => a.Path!).Concat(request.KeyContext.CompilerFiles);
-        if (TouchedFiles.ReadsOutside(touched, covered) is not { } extra)
+        var readList = TouchedFiles.ReadsOutside(touched, covered);
+        if (readList.Outside is not { } extra)
         {
-            return "the compiler's list of the files it read is missing or names a file that cannot be found";
+            return readList.Problem ?? "the compiler's list of the files it read could not be used";
         }
 
         var root = request.KeyContext.RepositoryRoot is null ? null : Path.GetFullPath(request.KeyContext.RepositoryRoot);
@@ -739,8 +741,7 @@ public sealed class CachedCompilation
         var bare = Path.GetFullPath(root).TrimEnd('/', '\\');
         if (toStored)
         {
-            var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            return file.StartsWith(bare + Path.DirectorySeparatorChar, comparison) ? RootToken + file[bare.Length..] : file;
+            return PathPolicy.Current.IsUnder(file, bare) && file.Length > bare.Length ? RootToken + file[bare.Length..] : file;
         }
 
         return file.StartsWith(RootToken, StringComparison.Ordinal) ? bare + file[RootToken.Length..] : file;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -17,17 +18,13 @@ namespace ArtifactCache.Build.Compilation;
 /// </remarks>
 public sealed class FileHasher
 {
-    private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-
     /// <summary>One per process, for the files under immutable folders: MSBuild nodes build many projects and most share their references.</summary>
     public static readonly FileHasher Shared = new();
 
-    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known =
-        new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known = new(PathPolicy.Current.Comparer);
 
     // The plain (SHA-256) entries' paths: what a later process's warm-up may hash ahead of its first key.
-    private readonly ConcurrentDictionary<string, bool> _plain =
-        new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _plain = new(PathPolicy.Current.Comparer);
 
     private readonly FileHasher? _durable;
     private readonly string[] _immutableFolders = [];
@@ -45,7 +42,7 @@ public sealed class FileHasher
         _durable = durable;
         _immutableFolders = immutableFolders
             .Where(f => !string.IsNullOrWhiteSpace(f) && Path.IsPathFullyQualified(f))
-            .Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)) + Path.DirectorySeparatorChar)
+            .Select(Path.GetFullPath)
             .ToArray();
     }
 
@@ -121,7 +118,7 @@ public sealed class FileHasher
         : _known.TryGetValue(fullPath, out var known) ? known.Hash
         : null;
 
-    private bool IsImmutable(string fullPath) => Array.Exists(_immutableFolders, f => fullPath.StartsWith(f, PathComparison));
+    private bool IsImmutable(string fullPath) => Array.Exists(_immutableFolders, f => PathPolicy.Current.IsUnder(fullPath, f));
 
     private static string Read(string fullPath, Func<string, string>? hashFile)
     {

@@ -6,6 +6,7 @@ using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.TestRuns;
 
@@ -366,7 +367,7 @@ public sealed class CachedTestRun
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(resultsDirectory)) + Path.DirectorySeparatorChar;
         var path = Path.GetFullPath(Path.Combine(root, name[ResultsPrefix.Length..].Replace('/', Path.DirectorySeparatorChar)));
-        return path.StartsWith(root, ResultFolder.PathComparison) ? path : null;
+        return PathPolicy.Current.IsUnder(path, root) && path.Length > root.Length ? path : null;
     }
 
     private bool ShouldVerify() => _settings.VerifyFraction >= 1 || (_settings.VerifyFraction > 0 && _sample() < _settings.VerifyFraction);

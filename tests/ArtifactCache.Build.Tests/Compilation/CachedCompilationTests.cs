@@ -478,6 +478,33 @@ public sealed class CachedCompilationTests : IDisposable
     }
 
     [Fact]
+    public void A_file_the_compiler_read_that_differs_only_in_case_from_a_covered_one_is_not_taken_as_covered()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        var twin = Path.Combine(_project, "Docs.xml");
+        File.WriteAllText(docs, "<doc>covered</doc>");
+        File.WriteAllText(twin, "<doc>one</doc>");
+        if (File.ReadAllText(docs) != "<doc>covered</doc>")
+        {
+            // A file system that ignores case has one file under both names: nothing here can differ only in case.
+            return;
+        }
+
+        // The key covers docs.xml (an additional file); an XML doc <include> made the compiler read Docs.xml, which the
+        // read list names upper-cased, as it names docs.xml.
+        var request = Request(Arguments(extra: "/additionalfile:docs.xml"));
+        _compiler.ExtraReads.Add(twin);
+
+        var outcome = Run(request);
+
+        AssertMissNotStored(outcome, "more than one file differing only in case");
+        File.WriteAllText(twin, "<doc>two</doc>");
+        DeleteOutputs();
+        Assert.Equal("miss", Run(request).Result);
+        Assert.Equal(2, _compiler.Calls.Count);
+    }
+
+    [Fact]
     public void A_read_list_naming_a_file_that_does_not_exist_is_not_stored()
     {
         _compiler.ExtraReads.Add(Path.Combine(_project, "Gone.xml"));
