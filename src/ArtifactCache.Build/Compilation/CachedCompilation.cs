@@ -136,6 +136,9 @@ public sealed class CachedCompilation
         _sample = sample ?? Random.Shared.NextDouble;
     }
 
+    /// <summary>Puts restored outputs in place: the file system, or a test's stand-in for Windows' locked and read-only files.</summary>
+    internal IOutputPlacement Placement { get; init; } = FileSystemPlacement.Instance;
+
     public CompilationOutcome Run(CompilationRequest request, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -277,6 +280,7 @@ public sealed class CachedCompilation
                 name => destinations.TryGetValue(name, out var path) ? path : null,
                 ArchiveLimits.From(_settings),
                 _log,
+                Placement,
                 cancellationToken,
                 metadata =>
                 {
@@ -310,7 +314,11 @@ public sealed class CachedCompilation
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
+                if (result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return (null, null, null);
             }
 

@@ -189,7 +189,12 @@ public sealed class CachedTarget
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
+                // An output the build could not replace (held open) is no fault of the entry: it stays.
+                if (result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return miss with { EndedUtc = DateTime.UtcNow };
             }
 

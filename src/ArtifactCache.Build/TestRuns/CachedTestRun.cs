@@ -216,7 +216,12 @@ public sealed class CachedTestRun
                     _log.Warning(DiagnosticCodes.ArchiveCorrupt, $"The artifact stored under {key.Value} holds no readable test run summary{(testsProblem is null ? "" : $" ({testsProblem})")}; ignoring it.");
                 }
 
-                _store.Reject(artifact);
+                // A result file the build could not replace (held open) is no fault of the entry: it stays.
+                if (result.Success || result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return miss;
             }
 

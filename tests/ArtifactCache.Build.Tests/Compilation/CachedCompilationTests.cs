@@ -84,11 +84,14 @@ public sealed class CachedCompilationTests : IDisposable
         return cached.Run(request ?? Request(), CancellationToken.None);
     }
 
-    private CompilationOutcome RunWith(FileHasher hasher)
+    private CompilationOutcome RunWith(FileHasher hasher, IOutputPlacement? placement = null)
     {
         var settings = Settings();
         var cached = new CachedCompilation(
-            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(hasher, NewDerived("derived-" + Guid.NewGuid().ToString("N"))), compiler: _compiler);
+            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(hasher, NewDerived("derived-" + Guid.NewGuid().ToString("N"))), compiler: _compiler)
+        {
+            Placement = placement ?? FileSystemPlacement.Instance,
+        };
         return cached.Run(Request(), CancellationToken.None);
     }
 
@@ -437,6 +440,60 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.True(outcome.Succeeded);
         AssertMissNotStored(outcome, "docs.xml, which the compiler read, changed while it compiled");
         Assert.Null(Local().TryGet(outcome.Key!));
+    }
+
+    [Fact]
+    public void An_output_held_open_for_a_moment_is_replaced_on_a_later_try()
+    {
+        Assert.True(Run().Stored);
+        File.WriteAllText(Out, "edited");
+        var placement = new FakePlacement { HeldOpen = { [Out] = 2 } };
+
+        var hit = RunWith(new FileHasher(), placement);
+
+        AssertHit(hit);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        Assert.Equal(ArtifactReader.PlacementRetryDelays, placement.Pauses);
+        Assert.Single(_compiler.Calls);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void An_output_held_open_through_every_try_is_one_coded_warning_and_a_compile_and_the_entry_stays()
+    {
+        var stored = Run();
+        Assert.True(stored.Stored);
+        var placement = new FakePlacement { HeldOpen = { [Pdb] = int.MaxValue } };
+
+        var outcome = RunWith(new FileHasher(), placement);
+
+        Assert.True(outcome.Succeeded);
+        Assert.Equal("miss", outcome.Result);
+        Assert.Equal(2, _compiler.Calls.Count);
+        Assert.Equal([DiagnosticCodes.OutputInUse], _log.WarningCodes);
+        Assert.Equal(ArtifactReader.PlacementRetryDelays.Length, placement.Pauses.Count);
+        Assert.True(placement.Pauses.Sum(p => p.TotalMilliseconds) <= 250);
+        // The entry is not at fault: it is still there, and the next build (the file closed) hits.
+        Assert.NotNull(Local().TryGet(stored.Key!));
+        AssertHit(Run());
+        Assert.Equal(2, _compiler.Calls.Count);
+    }
+
+    [Fact]
+    public void A_read_only_output_is_replaced_by_a_writable_restored_one()
+    {
+        Assert.True(Run().Stored);
+        File.WriteAllText(Out, "edited");
+        new FileInfo(Out).IsReadOnly = true;
+        var placement = new FakePlacement();
+
+        var hit = RunWith(new FileHasher(), placement);
+
+        AssertHit(hit);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        Assert.False(new FileInfo(Out).IsReadOnly);
+        File.AppendAllText(Out, " and written again by a later step");
+        Assert.Empty(_log.WarningCodes);
     }
 
     [Fact]
