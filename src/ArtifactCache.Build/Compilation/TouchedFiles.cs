@@ -107,7 +107,8 @@ internal static class TouchedFiles
     /// </summary>
     private sealed class DiskNames
     {
-        private readonly Dictionary<string, (string[] Folders, string[] Files)?> _listings = new(StringComparer.Ordinal);
+        // Per folder, its folders' and files' real names by their names ignoring case.
+        private readonly Dictionary<string, (ILookup<string, string> Folders, ILookup<string, string> Files)?> _listings = new(StringComparer.Ordinal);
 
         // The spellings of the covered files and their folders, by their upper-cased form: what a folder that cannot be
         // listed (execute but no read permission) may hold, as the command line spelled it.
@@ -159,9 +160,7 @@ internal static class TouchedFiles
                 {
                     if (List(folder) is { } listing)
                     {
-                        next.AddRange((last ? listing.Files : listing.Folders)
-                            .Where(name => string.Equals(name, parts[i], StringComparison.OrdinalIgnoreCase))
-                            .Select(name => Path.Combine(folder, name)));
+                        next.AddRange((last ? listing.Files : listing.Folders)[parts[i]].Select(name => Path.Combine(folder, name)));
                     }
                     else if (_known.TryGetValue(Path.Combine(folder, parts[i]).ToUpperInvariant(), out var spellings))
                     {
@@ -184,14 +183,17 @@ internal static class TouchedFiles
             return current;
         }
 
-        private (string[] Folders, string[] Files)? List(string folder)
+        private (ILookup<string, string> Folders, ILookup<string, string> Files)? List(string folder)
         {
             if (!_listings.TryGetValue(folder, out var listing))
             {
                 try
                 {
+                    // Links count as what they point to, as they do for the compiler that opened the path.
                     var info = new DirectoryInfo(folder);
-                    listing = (info.EnumerateDirectories().Select(d => d.Name).ToArray(), info.EnumerateFiles().Select(f => f.Name).ToArray());
+                    listing = (
+                        info.EnumerateDirectories().ToLookup(d => d.Name, d => d.Name, StringComparer.OrdinalIgnoreCase),
+                        info.EnumerateFiles().ToLookup(f => f.Name, f => f.Name, StringComparer.OrdinalIgnoreCase));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -119,4 +119,22 @@ public sealed class TouchedFilesTests : IDisposable
         var noList = TouchedFiles.ReadsOutside(Path.Combine(_root.FullName, "none"), [source]);
         Assert.Contains("missing", noList.Problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Reads_through_linked_folders_and_files_resolve_and_count_as_covered()
+    {
+        var real = Directory.CreateDirectory(Path.Combine(_root.FullName, "packages", "Lib", "1.0.0")).FullName;
+        var reference = Path.Combine(real, "Lib.dll");
+        File.WriteAllText(reference, "reference");
+        var linkedFolder = Path.Combine(_root.FullName, "nuget");
+        Directory.CreateSymbolicLink(linkedFolder, Path.Combine(_root.FullName, "packages"));
+        var linkedFile = Path.Combine(_root.FullName, "Linked.dll");
+        File.CreateSymbolicLink(linkedFile, reference);
+        var throughFolder = Path.Combine(linkedFolder, "Lib", "1.0.0", "Lib.dll");
+
+        var reads = TouchedFiles.ReadsOutside(ReadList(throughFolder, linkedFile), [throughFolder, linkedFile]);
+
+        Assert.Equal([], reads.Outside);
+        Assert.Null(reads.Problem);
+    }
 }
