@@ -88,6 +88,23 @@ public sealed class CachedTargetTests : IDisposable
     }
 
     [Fact]
+    public void An_output_that_cannot_be_replaced_runs_the_target_with_one_warning_and_keeps_the_entry()
+    {
+        Assert.True(BuildWithTarget(Checkout("a"))!.Stored);
+        var b = Checkout("b");
+        // Something the build cannot replace where the output goes (on Windows, a file another process holds open).
+        Directory.CreateDirectory(Generated(b));
+
+        var lookup = Cache().Lookup(Request(b), CancellationToken.None);
+
+        Assert.Equal(TargetLookupState.Miss, lookup.State);
+        Assert.Equal([DiagnosticCodes.OutputInUse], _log.WarningCodes);
+        Directory.Delete(Generated(b));
+        Assert.Equal(TargetLookupState.Restored, Cache().Lookup(Request(b), CancellationToken.None).State);
+        Assert.Equal("class Client {}", File.ReadAllText(Generated(b)));
+    }
+
+    [Fact]
     public void Outputs_already_in_place_are_left_alone_so_a_no_op_build_stays_a_no_op()
     {
         var a = Checkout("a");
