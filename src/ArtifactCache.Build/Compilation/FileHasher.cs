@@ -21,10 +21,10 @@ public sealed class FileHasher
     /// <summary>One per process, for the files under immutable folders: MSBuild nodes build many projects and most share their references.</summary>
     public static readonly FileHasher Shared = new();
 
-    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known = new(PathPolicy.Current.Comparer);
+    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known = new(PathPolicy.Current.MemoComparer);
 
     // The plain (SHA-256) entries' paths: what a later process's warm-up may hash ahead of its first key.
-    private readonly ConcurrentDictionary<string, bool> _plain = new(PathPolicy.Current.Comparer);
+    private readonly ConcurrentDictionary<string, bool> _plain = new(PathPolicy.Current.MemoComparer);
 
     private readonly FileHasher? _durable;
     private readonly string[] _immutableFolders = [];

@@ -49,6 +49,13 @@ public sealed class PathPolicy
     /// <summary>For sets and dictionaries keyed by full path.</summary>
     public StringComparer Comparer { get; }
 
+    /// <summary>
+    /// For memos of what a file holds (its hash), keyed by path: exact under either rule. A memo that took two spellings
+    /// for one file only reads it twice; one that took two files for one (case twins on a volume that does not follow the
+    /// platform's default) would answer with the other file's hash.
+    /// </summary>
+    public StringComparer MemoComparer => StringComparer.Ordinal;
+
     /// <summary>Whether two full paths name the same file (spelled alike but for case where case does not count).</summary>
     public bool Equals(string? x, string? y) => string.Equals(x, y, Comparison);
 

@@ -36,6 +36,16 @@ public sealed class PathPolicyTests
 
     [Theory]
     [MemberData(nameof(BothRules))]
+    public void A_memo_of_file_contents_never_takes_case_twins_for_one_file(bool ignoreCase)
+    {
+        var policy = PathPolicy.WindowsShaped(ignoreCase);
+        var memo = new Dictionary<string, string>(policy.MemoComparer) { [@"C:epo\docs.xml"] = "hash of docs.xml" };
+
+        Assert.False(memo.ContainsKey(@"C:epo\Docs.xml"));
+    }
+
+    [Theory]
+    [MemberData(nameof(BothRules))]
     public void A_path_is_under_a_root_by_whole_parts_with_either_separator(bool ignoreCase)
     {
         var policy = PathPolicy.WindowsShaped(ignoreCase);
