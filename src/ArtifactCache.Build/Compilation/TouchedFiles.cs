@@ -35,9 +35,10 @@ internal static class TouchedFiles
             return new Reads(null, "the compiler's list of the files it read is missing");
         }
 
-        var coveredSet = new HashSet<string>(covered.Select(Path.GetFullPath), policy.Comparer);
-        var exactly = new HashSet<string>(coveredSet, StringComparer.Ordinal);
-        var disk = new DiskNames(coveredSet, policy);
+        var spelled = covered.Select(Path.GetFullPath).ToList();
+        var coveredSet = new HashSet<string>(spelled, policy.Comparer);
+        var exactly = new HashSet<string>(spelled, StringComparer.Ordinal);
+        var disk = new DiskNames(exactly, policy);
         var extra = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in File.ReadAllLines(list))

@@ -96,8 +96,12 @@ public sealed class TouchedFilesTests : IDisposable
             Assert.Contains("more than one file differing only in case", reads.Problem, StringComparison.Ordinal);
         }
 
-        var both = TouchedFiles.ReadsOutside(ReadList(twin, covered), [covered, twin], PathPolicy.UnixShaped(ignoreCase: false));
-        Assert.Equal([], both.Outside);
+        // Both on the command line, each spelled exactly: whichever was read, the key covers it, under either rule.
+        foreach (var ignoreCase in new[] { true, false })
+        {
+            var both = TouchedFiles.ReadsOutside(ReadList(twin, covered), [covered, twin], PathPolicy.UnixShaped(ignoreCase));
+            Assert.Equal([], both.Outside);
+        }
     }
 
     [Fact]
