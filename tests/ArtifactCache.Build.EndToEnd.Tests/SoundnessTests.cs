@@ -382,6 +382,78 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         Assert.Equal(entriesBefore, CacheEntries(_repo.Cache));
     }
 
+    // Old design: the check after the compile took each input's hash from the build's memo (path, length, time stamp),
+    // so an edit that kept the length and put the time stamp back (cp -p, rsync -t) was stored under the old key.
+    [Fact]
+    public void A_same_length_edit_while_the_compiler_runs_that_puts_the_time_stamp_back_is_not_stored()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // The wrapper compiler is a shell script.
+            return;
+        }
+
+        var clone = _repo.Clone("edited-keeping-stamp");
+        var cache = _repo.CopyOfCache("edited-keeping-stamp");
+        var edited = Path.Combine(clone, "Lib", "Edited.cs");
+        var tools = Path.Combine(clone, "tools");
+        var wrapper = Path.Combine(tools, "csc-wrapper.sh");
+        Workspace.Write(wrapper, $"""
+            #!/bin/sh
+            touch -r '{edited}' '{Path.Combine(tools, "stamp")}'
+            sed -i 's/Version = 1/Version = 2/' '{edited}'
+            touch -r '{Path.Combine(tools, "stamp")}' '{edited}'
+            exec dotnet exec '{Path.Combine(SdkCompilerFolder(), "csc.dll")}' "$@"
+
+            """);
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        AddToLib(clone, $"<PropertyGroup><CscToolPath>{tools}</CscToolPath><CscToolExe>csc-wrapper.sh</CscToolExe></PropertyGroup>");
+        var (length, stamp) = (new FileInfo(edited).Length, File.GetLastWriteTimeUtc(edited));
+        var entriesBefore = CacheEntries(cache);
+
+        var run = Build(Path.Combine(clone, "Lib"), cache);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("Version = 2", File.ReadAllText(edited), StringComparison.Ordinal);
+        Assert.Equal((length, stamp), (new FileInfo(edited).Length, File.GetLastWriteTimeUtc(edited)));
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.Stored, run.ToString());
+        Assert.StartsWith("not stored: an input changed while it compiled", lib.Reason ?? "", StringComparison.Ordinal);
+        Assert.Contains("Edited.cs", lib.Reason, StringComparison.Ordinal);
+        Assert.Equal(entriesBefore, CacheEntries(cache));
+    }
+
+    // Old design: the compiler's upper-cased read list was matched to the key's files by upper-casing them, so Docs.xml,
+    // read through an include, counted as the docs.xml the key covers, and a later edit of Docs.xml hit the old docs.
+    [Fact]
+    public void A_file_the_compiler_read_whose_name_differs_only_in_case_from_a_keyed_one_is_not_taken_as_keyed()
+    {
+        var clone = _repo.Clone("case-twins");
+        var twin = Path.Combine(clone, "Lib", "Docs.xml");
+        File.WriteAllText(twin, SoundRepository.Docs("Greets, as Docs.xml says."));
+        if (File.ReadAllText(Path.Combine(clone, "Lib", "docs.xml")).Contains("Docs.xml says", StringComparison.Ordinal))
+        {
+            // A file system that ignores case holds one file under both names.
+            return;
+        }
+
+        var cache = _repo.CopyOfCache("case-twins");
+        var values = Path.Combine(clone, "Lib", "Values.cs");
+        File.WriteAllText(values, File.ReadAllText(values).Replace("file=\"docs.xml\"", "file=\"Docs.xml\"", StringComparison.Ordinal));
+        AddToLib(clone, """<ItemGroup><AdditionalFiles Include="docs.xml" /></ItemGroup>""");
+        var entriesBefore = CacheEntries(cache);
+
+        var run = Build(Path.Combine(clone, "Lib"), cache);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Contains("Docs.xml says", File.ReadAllText(Output(clone, "Lib.xml")), StringComparison.Ordinal);
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.False(lib.Stored, run.ToString());
+        Assert.Contains("more than one file differing only in case", lib.Reason ?? "", StringComparison.Ordinal);
+        Assert.Equal(entriesBefore, CacheEntries(cache));
+    }
+
     // Old design: a generator that threw (CS8785, a warning) gave outputs without its code, stored for everyone; and
     // Deterministic=false outputs were stored though no two compiles give the same bytes.
     [Fact]

@@ -53,4 +53,10 @@ public sealed record RestoreResult(bool Success, ArtifactMetadata? Metadata, IRe
 
     /// <summary>The caller declined the artifact after reading its metadata: nothing was written, and nothing is wrong with it.</summary>
     public bool Declined => !Success && FailureCode is null;
+
+    /// <summary>
+    /// The restore failed for the artifact's own fault (corrupt, unsafe, too large, another version), not because this
+    /// build's files could not be written: only then is the entry thrown away.
+    /// </summary>
+    public bool ArtifactAtFault => !Success && FailureCode is not null && FailureCode.StartsWith("ACB3", StringComparison.Ordinal);
 }

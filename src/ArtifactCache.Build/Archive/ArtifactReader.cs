@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Archive;
 
@@ -43,7 +44,13 @@ public static class ArtifactReader
     /// <param name="log">Receives one coded warning on failure.</param>
     /// <param name="ct">Cancels the restore; temporary files are removed.</param>
     /// <param name="accept">Sees the metadata before any file is written; false declines the artifact (see <see cref="RestoreResult.Declined"/>).</param>
-    public static RestoreResult Restore(string artifactPath, Func<string, string?> destinationFor, ArchiveLimits limits, ICacheLog log, CancellationToken ct = default, Func<ArtifactMetadata, bool>? accept = null)
+    public static RestoreResult Restore(string artifactPath, Func<string, string?> destinationFor, ArchiveLimits limits, ICacheLog log, CancellationToken ct = default, Func<ArtifactMetadata, bool>? accept = null) =>
+        Restore(artifactPath, destinationFor, limits, log, FileSystemPlacement.Instance, ct, accept);
+
+    /// <summary>How long a destination that cannot be replaced is waited for before each new try: about 200 ms in all.</summary>
+    internal static readonly TimeSpan[] PlacementRetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150)];
+
+    internal static RestoreResult Restore(string artifactPath, Func<string, string?> destinationFor, ArchiveLimits limits, ICacheLog log, IOutputPlacement placement, CancellationToken ct = default, Func<ArtifactMetadata, bool>? accept = null)
     {
         var failure = new Failure(log);
         var pending = new List<(string Temporary, string Destination)>();
@@ -69,7 +76,13 @@ public static class ArtifactReader
             var now = DateTime.UtcNow;
             foreach (var (temporary, destination) in pending)
             {
-                File.Move(temporary, destination, overwrite: true);
+                if (Place(placement, temporary, destination) is { } problem)
+                {
+                    // Nothing is wrong with the artifact: the step runs, and writes (or fails on) the file as it would without the cache.
+                    failure.Set(DiagnosticCodes.OutputInUse, $"the output {destination} could not be replaced ({problem.Message}); something may hold it open");
+                    return RestoreResult.Failed(failure.Code!);
+                }
+
                 // Incremental builds compare timestamps: restored outputs must be newer than every input.
                 File.SetLastWriteTimeUtc(destination, now);
             }
@@ -93,6 +106,42 @@ public static class ArtifactReader
             foreach (var (temporary, _) in pending)
             {
                 TryDelete(temporary);
+            }
+        }
+    }
+
+    // Moves a restored file into place, trying again briefly: on Windows a file open in another process (without delete
+    // sharing) cannot be replaced, and often is only for a moment; a read-only one is made writable first, as the build
+    // owns its outputs (the restored file itself is a new, writable one). The last failure when every try failed.
+    private static Exception? Place(IOutputPlacement placement, string temporary, string destination)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                placement.Replace(temporary, destination);
+                return null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (attempt == PlacementRetryDelays.Length)
+                {
+                    return e;
+                }
+
+                if (e is UnauthorizedAccessException)
+                {
+                    try
+                    {
+                        placement.MakeWritable(destination);
+                    }
+                    catch (Exception attributes) when (attributes is IOException or UnauthorizedAccessException)
+                    {
+                        return attributes;
+                    }
+                }
+
+                placement.Pause(PlacementRetryDelays[attempt]);
             }
         }
     }
@@ -121,6 +170,8 @@ public static class ArtifactReader
                 return null;
             }
 
+            // Entry names are the archive's, not this file system's: names that differ only in case are refused on every
+            // platform, so an artifact one machine accepts every other accepts too. Where they land is a path (below).
             var declared = new Dictionary<string, ArtifactOutput>(StringComparer.OrdinalIgnoreCase);
             foreach (var output in metadata.Outputs)
             {
@@ -131,7 +182,7 @@ public static class ArtifactReader
             }
 
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var destinations = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
+            var destinations = new HashSet<string>(PathPolicy.Current.Comparer);
             long expanded = 0;
             while (tar.GetNextEntry(copyData: false) is { } entry)
             {

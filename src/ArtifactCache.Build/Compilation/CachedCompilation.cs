@@ -3,6 +3,7 @@ using ArtifactCache.Build.Archive;
 using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -134,6 +135,9 @@ public sealed class CachedCompilation
         _compiler = compiler ?? ProcessCompiler.Instance;
         _sample = sample ?? Random.Shared.NextDouble;
     }
+
+    /// <summary>Puts restored outputs in place: the file system, or a test's stand-in for Windows' locked and read-only files.</summary>
+    internal IOutputPlacement Placement { get; init; } = FileSystemPlacement.Instance;
 
     public CompilationOutcome Run(CompilationRequest request, CancellationToken cancellationToken)
     {
@@ -276,6 +280,7 @@ public sealed class CachedCompilation
                 name => destinations.TryGetValue(name, out var path) ? path : null,
                 ArchiveLimits.From(_settings),
                 _log,
+                Placement,
                 cancellationToken,
                 metadata =>
                 {
@@ -309,7 +314,11 @@ public sealed class CachedCompilation
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
+                if (result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return (null, null, null);
             }
 
@@ -445,8 +454,12 @@ public sealed class CachedCompilation
             return $"a generator or analyzer failed ({degraded.Code})";
         }
 
-        // An input saved while the compiler ran: the outputs may be of the new content, the key is of the old.
-        var after = _keyBuilder.Build(request.CommandLine, request.KeyContext);
+        // An input saved while the compiler ran: the outputs may be of the new content, the key is of the old. The content
+        // is read again, not taken from this build's memo: an edit that kept the length and put the time stamp back looks
+        // unchanged to it. Derived hashes are found by content (the process-wide memory the key just filled), so nothing
+        // is derived twice.
+        var rereading = _keyBuilder.Hasher.Rereading();
+        var after = new CompilationKeyBuilder(rereading).Build(request.CommandLine, request.KeyContext);
         if (after.Value != key.Value)
         {
             var changed = KeyDiff.Compare(key.Inputs, after.Inputs).FirstOrDefault();
@@ -461,9 +474,10 @@ public sealed class CachedCompilation
         }
 
         var covered = request.CommandLine.Arguments.Where(a => a.Path is not null).Select(a => a.Path!).Concat(request.KeyContext.CompilerFiles);
-        if (TouchedFiles.ReadsOutside(touched, covered) is not { } extra)
+        var readList = TouchedFiles.ReadsOutside(touched, covered);
+        if (readList.Outside is not { } extra)
         {
-            return "the compiler's list of the files it read is missing or names a file that cannot be found";
+            return readList.Problem ?? "the compiler's list of the files it read could not be used";
         }
 
         var root = request.KeyContext.RepositoryRoot is null ? null : Path.GetFullPath(request.KeyContext.RepositoryRoot);
@@ -475,7 +489,15 @@ public sealed class CachedCompilation
                 return $"{path}, which the compiler read, changed while it compiled";
             }
 
-            hashed.Add(new ArtifactInput(ReadName(path, root), _keyBuilder.Hasher.Hash(path) ?? CompilationKeyBuilder.MissingFile));
+            // A time stamp put back hides an edit from the check above; content this build read before the compile
+            // (checking an earlier entry's reads) shows it. Which content the compiler saw is then unknown.
+            var hash = rereading.Hash(path) ?? CompilationKeyBuilder.MissingFile;
+            if (_keyBuilder.Hasher.Remembered(path) is { } before && before != hash)
+            {
+                return $"{path}, which the compiler read, changed while it compiled";
+            }
+
+            hashed.Add(new ArtifactInput(ReadName(path, root), hash));
         }
 
         reads = hashed;
@@ -727,8 +749,7 @@ public sealed class CachedCompilation
         var bare = Path.GetFullPath(root).TrimEnd('/', '\\');
         if (toStored)
         {
-            var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            return file.StartsWith(bare + Path.DirectorySeparatorChar, comparison) ? RootToken + file[bare.Length..] : file;
+            return PathPolicy.Current.IsUnder(file, bare) && file.Length > bare.Length ? RootToken + file[bare.Length..] : file;
         }
 
         return file.StartsWith(RootToken, StringComparison.Ordinal) ? bare + file[RootToken.Length..] : file;

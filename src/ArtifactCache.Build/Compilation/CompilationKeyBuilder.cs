@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using ArtifactCache.Build.Archive;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -33,11 +34,9 @@ public sealed class CompilationKeyBuilder
     /// <summary>The hash of an input that makes the compilation uncacheable (an F# type provider); such a key must never be used.</summary>
     public const string NotCacheable = "not cacheable";
 
-    private static readonly StringComparison PathComparison =
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    private static readonly StringComparison PathComparison = PathPolicy.Current.Comparison;
 
-    internal static readonly StringComparer PathComparer =
-        PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+    internal static readonly StringComparer PathComparer = PathPolicy.Current.Comparer;
 
     private readonly FileHasher _hasher;
     private readonly DerivedHashes _derived;

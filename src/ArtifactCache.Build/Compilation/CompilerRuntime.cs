@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -11,11 +10,14 @@ namespace ArtifactCache.Build.Compilation;
 /// </summary>
 public static class CompilerRuntime
 {
-    private static readonly ConcurrentDictionary<string, string> Known = new(StringComparer.Ordinal);
-
-    /// <summary>"Microsoft.NETCore.App 10.0.1 x64", or for a native compiler its architecture alone; once per process and compiler.</summary>
+    /// <summary>"Microsoft.NETCore.App 10.0.1 x64", or for a native compiler its architecture alone.</summary>
+    /// <remarks>
+    /// Read again for every compilation (a small file and a folder listing), not remembered by the process: a reused
+    /// MSBuild node may see the runtimeconfig of a compiler outside the .NET installation rebuilt, another
+    /// DOTNET_ROLL_FORWARD (each build hands the node its environment) or a runtime installed since.
+    /// </remarks>
     public static string Describe(string compilerPath, string? dotnetHostPath) =>
-        Known.GetOrAdd(compilerPath + "|" + dotnetHostPath, _ => Resolve(compilerPath, dotnetHostPath) + " " + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant());
+        Resolve(compilerPath, dotnetHostPath) + " " + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
 
     private static string Resolve(string compilerPath, string? dotnetHostPath)
     {

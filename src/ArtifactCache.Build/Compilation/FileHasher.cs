@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -12,24 +13,24 @@ namespace ArtifactCache.Build.Compilation;
 /// file system's time stamp resolution (a second on some), or a tool that restores time stamps (tar, rsync -t, cp -p),
 /// leaves both as they were. So a reused MSBuild node remembers across builds only the files under folders that are
 /// immutable by convention (the .NET installation, the NuGet package folder); every other file is remembered for one
-/// build, by the hasher <see cref="ForBuild"/> gives.
+/// build, by the hasher <see cref="ForBuild"/> gives. Within a build the same blind spot remains, so the check after a
+/// compile (or a target, or a test run) uses <see cref="Rereading"/>, which reads every such file again.
 /// </remarks>
 public sealed class FileHasher
 {
-    private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-
     /// <summary>One per process, for the files under immutable folders: MSBuild nodes build many projects and most share their references.</summary>
     public static readonly FileHasher Shared = new();
 
-    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known =
-        new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Length, long Ticks, string Hash)> _known = new(PathPolicy.Current.MemoComparer);
 
     // The plain (SHA-256) entries' paths: what a later process's warm-up may hash ahead of its first key.
-    private readonly ConcurrentDictionary<string, bool> _plain =
-        new(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _plain = new(PathPolicy.Current.MemoComparer);
 
     private readonly FileHasher? _durable;
     private readonly string[] _immutableFolders = [];
+
+    // Reads every file outside the immutable folders, remembering nothing (see Rereading).
+    private readonly bool _rereads;
 
     /// <summary>A hasher that remembers every file it hashed for as long as it lives.</summary>
     public FileHasher()
@@ -41,8 +42,15 @@ public sealed class FileHasher
         _durable = durable;
         _immutableFolders = immutableFolders
             .Where(f => !string.IsNullOrWhiteSpace(f) && Path.IsPathFullyQualified(f))
-            .Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)) + Path.DirectorySeparatorChar)
+            .Select(Path.GetFullPath)
             .ToArray();
+    }
+
+    private FileHasher(FileHasher? durable, string[] immutableFolders, bool rereads)
+    {
+        _durable = durable;
+        _immutableFolders = immutableFolders;
+        _rereads = rereads;
     }
 
     /// <summary>
@@ -50,6 +58,13 @@ public sealed class FileHasher
     /// <paramref name="immutableFolders"/> to <paramref name="durable"/>, which remembers them for the process.
     /// </summary>
     public static FileHasher ForBuild(FileHasher durable, IEnumerable<string> immutableFolders) => new(durable, immutableFolders);
+
+    /// <summary>
+    /// A hasher that reads the content of every file again, whatever this one remembers, but hands files under the
+    /// immutable folders to the same durable hasher. For the check that a step's inputs did not change while it ran: an
+    /// edit that kept the length and put the time stamp back (cp -p, rsync -t, sync tools) looks unchanged to the memo.
+    /// </summary>
+    public FileHasher Rereading() => new(_durable, _immutableFolders, rereads: true);
 
     /// <summary>The lowercase hex SHA-256 of the file, or null when it does not exist.</summary>
     public string? Hash(string fullPath) => Hash(fullPath, null, null);
@@ -60,7 +75,7 @@ public sealed class FileHasher
     /// </summary>
     public string? Hash(string fullPath, string? kind, Func<string, string>? hashFile)
     {
-        if (_durable is not null && Array.Exists(_immutableFolders, f => fullPath.StartsWith(f, PathComparison)))
+        if (_durable is not null && IsImmutable(fullPath))
         {
             return _durable.Hash(fullPath, kind, hashFile);
         }
@@ -72,6 +87,11 @@ public sealed class FileHasher
             return null;
         }
 
+        if (_rereads)
+        {
+            return Read(fullPath, hashFile);
+        }
+
         var length = info.Length;
         var ticks = info.LastWriteTimeUtc.Ticks;
         if (_known.TryGetValue(cacheKey, out var known) && known.Length == length && known.Ticks == ticks)
@@ -79,17 +99,7 @@ public sealed class FileHasher
             return known.Hash;
         }
 
-        string hash;
-        if (hashFile is not null)
-        {
-            hash = hashFile(fullPath);
-        }
-        else
-        {
-            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            hash = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-        }
-
+        var hash = Read(fullPath, hashFile);
         _known[cacheKey] = (length, ticks, hash);
         if (hashFile is null)
         {
@@ -97,6 +107,28 @@ public sealed class FileHasher
         }
 
         return hash;
+    }
+
+    /// <summary>
+    /// The plain SHA-256 this hasher last gave for the file, whatever its length and time stamp are now; null when it has
+    /// none. A content read again that differs from it changed since this build first read it.
+    /// </summary>
+    public string? Remembered(string fullPath) =>
+        _durable is not null && IsImmutable(fullPath) ? _durable.Remembered(fullPath)
+        : _known.TryGetValue(fullPath, out var known) ? known.Hash
+        : null;
+
+    private bool IsImmutable(string fullPath) => Array.Exists(_immutableFolders, f => PathPolicy.Current.IsUnder(fullPath, f));
+
+    private static string Read(string fullPath, Func<string, string>? hashFile)
+    {
+        if (hashFile is not null)
+        {
+            return hashFile(fullPath);
+        }
+
+        using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     /// <summary>How many paths <see cref="RememberedFiles"/> gives, without copying them.</summary>

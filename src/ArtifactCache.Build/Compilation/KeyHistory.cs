@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using System.Text;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.Compilation;
 
@@ -28,7 +29,7 @@ public sealed class KeyHistory
         if (repositoryRoot is not null)
         {
             var root = Path.GetFullPath(repositoryRoot).TrimEnd('/', '\\') + Path.DirectorySeparatorChar;
-            if (path.StartsWith(root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            if (PathPolicy.Current.IsUnder(path, root) && path.Length > root.Length)
             {
                 path = "{root}/" + path[root.Length..].Replace('\\', '/');
             }

@@ -113,6 +113,7 @@ public sealed class PathMap
     {
         foreach (var (from, to) in entries)
         {
+            // Ordinal whatever the file system: the compilers match path map prefixes that way, and this mirrors them.
             if (path.StartsWith(from, StringComparison.Ordinal))
             {
                 var replaced = to + path[(keepSeparator ? from.Length - 1 : from.Length)..];

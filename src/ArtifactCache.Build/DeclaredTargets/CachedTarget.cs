@@ -5,6 +5,7 @@ using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.DeclaredTargets;
 
@@ -188,7 +189,12 @@ public sealed class CachedTarget
 
             if (!result.Success || result.Metadata is null)
             {
-                _store.Reject(artifact);
+                // An output the build could not replace (held open) is no fault of the entry: it stays.
+                if (result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return miss with { EndedUtc = DateTime.UtcNow };
             }
 
@@ -243,7 +249,7 @@ public sealed class CachedTarget
         }
 
         var targetTime = DateTime.UtcNow - lookup.EndedUtc;
-        var produced = declaration.Outputs.SelectMany(o => o.Match()).Distinct(PathComparer).Order(StringComparer.Ordinal).ToList();
+        var produced = declaration.Outputs.SelectMany(o => o.Match()).Distinct(PathPolicy.Current.Comparer).Order(StringComparer.Ordinal).ToList();
         var miss = new CompilationOutcome
         {
             Succeeded = true,
@@ -253,7 +259,8 @@ public sealed class CachedTarget
             Files = produced.Count,
         };
 
-        var after = TargetKey.Build(declaration, _hasher);
+        // Read again, not from this build's memo: an edit that kept the length and put the time stamp back looks unchanged to it.
+        var after = TargetKey.Build(declaration, _hasher.Rereading());
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();
@@ -381,14 +388,14 @@ public sealed class CachedTarget
 
         var relative = name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..];
         var path = Path.GetFullPath(Path.Combine(baseDirectory, relative.Replace('/', Path.DirectorySeparatorChar)));
-        return TargetDeclarations.IsUnder(Path.GetDirectoryName(path)!, baseDirectory) && declaration.Outputs.Any(o => o.IsMatch(path)) ? path : null;
+        return PathPolicy.Current.IsUnder(Path.GetDirectoryName(path)!, baseDirectory) && declaration.Outputs.Any(o => o.IsMatch(path)) ? path : null;
     }
 
     /// <summary>The artifact entry name of an output: relative to the project folder, else to the repository root.</summary>
     internal static string? EntryName(string path, TargetDeclaration declaration)
     {
-        var name = TargetDeclarations.IsUnder(path, declaration.ProjectDirectory) ? ProjectPrefix + path[declaration.ProjectDirectory.Length..].Replace('\\', '/')
-            : declaration.RepositoryRoot is { } root && TargetDeclarations.IsUnder(path, root) ? RootPrefix + path[root.Length..].Replace('\\', '/')
+        var name = PathPolicy.Current.IsUnder(path, declaration.ProjectDirectory) ? ProjectPrefix + path[declaration.ProjectDirectory.Length..].Replace('\\', '/')
+            : declaration.RepositoryRoot is { } root && PathPolicy.Current.IsUnder(path, root) ? RootPrefix + path[root.Length..].Replace('\\', '/')
             : null;
         return name is not null && ArtifactNames.IsSafe(name) ? name : null;
     }
@@ -407,6 +414,4 @@ public sealed class CachedTarget
         return ArtifactWriter.Hex(SHA256.HashData(stream));
     }
 
-    private static StringComparer PathComparer =>
-        TargetDeclarations.PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 }

@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.DeclaredTargets;
 
@@ -79,7 +80,7 @@ public sealed class OutputPattern
         }
 
         regex.Append('$');
-        var options = TargetDeclarations.PathComparison == StringComparison.Ordinal ? RegexOptions.None : RegexOptions.IgnoreCase;
+        var options = PathPolicy.Current.IgnoresCase ? RegexOptions.IgnoreCase : RegexOptions.None;
         return new OutputPattern(Path.Combine(baseDirectory, string.Join(Path.DirectorySeparatorChar, wild)), baseDirectory, new Regex(regex.ToString(), options | RegexOptions.CultureInvariant));
     }
 
@@ -88,10 +89,10 @@ public sealed class OutputPattern
     {
         if (_regex is null)
         {
-            return string.Equals(fullPath, Pattern, TargetDeclarations.PathComparison);
+            return PathPolicy.Current.Equals(fullPath, Pattern);
         }
 
-        return TargetDeclarations.IsUnder(Path.GetDirectoryName(fullPath)!, TargetDeclarations.WithSeparator(BaseDirectory))
+        return PathPolicy.Current.IsUnder(Path.GetDirectoryName(fullPath)!, BaseDirectory)
             && _regex.IsMatch(Path.GetRelativePath(BaseDirectory, fullPath).Replace('\\', '/'));
     }
 

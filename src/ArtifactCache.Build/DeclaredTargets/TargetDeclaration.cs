@@ -1,3 +1,5 @@
+using ArtifactCache.Build.Paths;
+
 namespace ArtifactCache.Build.DeclaredTargets;
 
 /// <summary>
@@ -73,7 +75,7 @@ public static class TargetDeclarations
                 return DeclarationCheck.Refused(e.Message);
             }
 
-            if (!IsUnder(output.BaseDirectory, project) && (root is null || !IsUnder(output.BaseDirectory, root)))
+            if (!PathPolicy.Current.IsUnder(output.BaseDirectory, project) && (root is null || !PathPolicy.Current.IsUnder(output.BaseDirectory, root)))
             {
                 return DeclarationCheck.Refused($"its output '{pattern}' is outside the project and the repository");
             }
@@ -152,10 +154,4 @@ public static class TargetDeclarations
 
     internal static string WithSeparator(string path) =>
         Path.EndsInDirectorySeparator(path) ? path : path + Path.DirectorySeparatorChar;
-
-    internal static bool IsUnder(string path, string directory) =>
-        WithSeparator(path).StartsWith(directory, PathComparison);
-
-    internal static StringComparison PathComparison =>
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 }

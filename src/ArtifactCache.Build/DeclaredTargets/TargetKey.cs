@@ -1,4 +1,5 @@
 using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.DeclaredTargets;
 
@@ -40,5 +41,5 @@ public static class TargetKey
 
     /// <summary>Forward-slash path under the repository root; an input outside it keeps its absolute path (it then only hits on machines with the same path).</summary>
     internal static string InputName(string path, string? root) =>
-        root is not null && TargetDeclarations.IsUnder(path, root) ? path[root.Length..].Replace('\\', '/') : path.Replace('\\', '/');
+        root is not null && PathPolicy.Current.IsUnder(path, root) ? path[root.Length..].Replace('\\', '/') : path.Replace('\\', '/');
 }

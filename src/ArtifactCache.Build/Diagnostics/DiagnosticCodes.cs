@@ -49,4 +49,7 @@ public static class DiagnosticCodes
 
     /// <summary>Raised by the targets (build/ArtifactCache.Build.TestRuns.targets): an opted-in test application the launcher cannot record.</summary>
     public const string TestPlatformNotCached = "ACB5008";
+
+    /// <summary>A restored output could not replace the build's file (held open, or read-only and not made writable): the step runs instead.</summary>
+    public const string OutputInUse = "ACB5009";
 }

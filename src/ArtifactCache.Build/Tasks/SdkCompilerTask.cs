@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
 using ArtifactCache.Build.Compilation;
-using ArtifactCache.Build.DeclaredTargets;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -86,8 +86,8 @@ public sealed class SdkCompilerTask : ICompiler
         var compiler = Path.GetFullPath(invocation.CompilerPath);
         var expected = invocation.Language == CompilerLanguage.VisualBasic ? "vbc.dll" : "csc.dll";
         var bincore = Path.GetDirectoryName(compiler);
-        if (!string.Equals(Path.GetFileName(compiler), expected, StringComparison.OrdinalIgnoreCase) || bincore is null
-            || !string.Equals(Path.GetFileName(bincore), "bincore", StringComparison.OrdinalIgnoreCase)
+        if (!PathPolicy.Current.Equals(Path.GetFileName(compiler), expected) || bincore is null
+            || !PathPolicy.Current.Equals(Path.GetFileName(bincore), "bincore")
             || Path.GetDirectoryName(bincore) is not { } roslyn)
         {
             return null;
@@ -172,10 +172,9 @@ public sealed class SdkCompilerTask : ICompiler
         AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => !a.IsDynamic && SamePath(a.Location, path));
 
     private static bool SamePath(string a, string b) =>
-        a.Length > 0 && b.Length > 0 && string.Equals(
+        a.Length > 0 && b.Length > 0 && PathPolicy.Current.Equals(
             Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)),
-            Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
-            TargetDeclarations.PathComparison);
+            Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)));
 }
 
 /// <summary>

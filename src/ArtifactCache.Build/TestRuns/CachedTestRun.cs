@@ -6,6 +6,7 @@ using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.TestRuns;
 
@@ -215,7 +216,12 @@ public sealed class CachedTestRun
                     _log.Warning(DiagnosticCodes.ArchiveCorrupt, $"The artifact stored under {key.Value} holds no readable test run summary{(testsProblem is null ? "" : $" ({testsProblem})")}; ignoring it.");
                 }
 
-                _store.Reject(artifact);
+                // A result file the build could not replace (held open) is no fault of the entry: it stays.
+                if (result.Success || result.ArtifactAtFault)
+                {
+                    _store.Reject(artifact);
+                }
+
                 return miss;
             }
 
@@ -296,7 +302,8 @@ public sealed class CachedTestRun
             return miss with { Reason = $"not stored: the run did not pass ({notAPass})", Duration = stopwatch.Elapsed };
         }
 
-        var after = TestRunKey.Build(request, _hasher, _environment);
+        // Read again, not from this build's memo: an edit that kept the length and put the time stamp back looks unchanged to it.
+        var after = TestRunKey.Build(request, _hasher.Rereading(), _environment);
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();
@@ -365,7 +372,7 @@ public sealed class CachedTestRun
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(resultsDirectory)) + Path.DirectorySeparatorChar;
         var path = Path.GetFullPath(Path.Combine(root, name[ResultsPrefix.Length..].Replace('/', Path.DirectorySeparatorChar)));
-        return path.StartsWith(root, ResultFolder.PathComparison) ? path : null;
+        return PathPolicy.Current.IsUnder(path, root) && path.Length > root.Length ? path : null;
     }
 
     private bool ShouldVerify() => _settings.VerifyFraction >= 1 || (_settings.VerifyFraction > 0 && _sample() < _settings.VerifyFraction);

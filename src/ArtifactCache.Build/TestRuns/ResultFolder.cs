@@ -1,3 +1,5 @@
+using ArtifactCache.Build.Paths;
+
 namespace ArtifactCache.Build.TestRuns;
 
 /// <summary>
@@ -21,7 +23,7 @@ public sealed class ResultFolder
     public static ResultFolder Snapshot(string directory)
     {
         var full = Path.GetFullPath(directory);
-        return new ResultFolder(full, Files(full).ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc), PathComparer));
+        return new ResultFolder(full, Files(full).ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc), PathPolicy.Current.Comparer));
     }
 
     /// <summary>
@@ -38,8 +40,8 @@ public sealed class ResultFolder
             .Select(f => f.FullName)
             .ToList();
         var deploymentRoots = new List<string>();
-        var mine = new HashSet<string>(PathComparer);
-        var theirs = new HashSet<string>(PathComparer);
+        var mine = new HashSet<string>(PathPolicy.Current.Comparer);
+        var theirs = new HashSet<string>(PathPolicy.Current.Comparer);
         foreach (var file in written.Where(f => f.EndsWith(".trx", StringComparison.OrdinalIgnoreCase)))
         {
             if (TrxRun.Read(file, out _) is { } run)
@@ -64,7 +66,7 @@ public sealed class ResultFolder
             .Where(f => !theirs.Contains(f))
             .Where(f => !sharedFolder
                 || mine.Contains(f)
-                || deploymentRoots.Exists(root => f.StartsWith(root, PathComparison)))
+                || deploymentRoots.Exists(root => PathPolicy.Current.IsUnder(f, root)))
             .Select(f => (Path.GetRelativePath(Directory, f).Replace('\\', '/'), f))
             .OrderBy(f => f.Item1, StringComparer.Ordinal)
             .ToList();
@@ -77,8 +79,4 @@ public sealed class ResultFolder
             ? info.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
             : [];
     }
-
-    internal static StringComparison PathComparison => OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-
-    internal static StringComparer PathComparer => PathComparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 }

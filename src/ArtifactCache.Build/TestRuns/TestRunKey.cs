@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ArtifactCache.Build.Compilation;
+using ArtifactCache.Build.Paths;
 
 namespace ArtifactCache.Build.TestRuns;
 
@@ -91,7 +92,7 @@ public static class TestRunKey
             "output: ",
             request.OutputDirectory,
             hasher,
-            f => (!request.CollectsData && IsCoverageSourceRootMap(f)) || f.StartsWith(results, ResultFolder.PathComparison)));
+            f => (!request.CollectsData && IsCoverageSourceRootMap(f)) || PathPolicy.Current.IsUnder(f, results)));
         inputs.Add(new("run settings", request.RunSettingsFile is { } settings ? hasher.Hash(Path.GetFullPath(settings)) ?? CompilationKeyBuilder.MissingFile : "none"));
         inputs.AddRange(request.Arguments
             .Where(a => !string.IsNullOrEmpty(a.Value))
@@ -119,7 +120,7 @@ public static class TestRunKey
             inputs.Add(new("environment: " + name, value is null ? "unset" : FileHasher.HashText(value)));
         }
 
-        foreach (var input in request.Inputs.Select(Path.GetFullPath).Distinct(ResultFolder.PathComparer).Order(StringComparer.Ordinal))
+        foreach (var input in request.Inputs.Select(Path.GetFullPath).Distinct(PathPolicy.Current.Comparer).Order(StringComparer.Ordinal))
         {
             var name = InputPrefix + RelativeName(input, request.RepositoryRoot);
             if (Directory.Exists(input))
@@ -206,7 +207,7 @@ public static class TestRunKey
     }
 
     private static string RelativeName(string path, string? root) =>
-        root is not null && path.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar, ResultFolder.PathComparison)
+        root is not null && PathPolicy.Current.IsUnder(path, Path.GetFullPath(root))
             ? Path.GetRelativePath(root, path).Replace('\\', '/')
             : path.Replace('\\', '/');
 

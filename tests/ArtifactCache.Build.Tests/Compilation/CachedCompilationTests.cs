@@ -84,6 +84,17 @@ public sealed class CachedCompilationTests : IDisposable
         return cached.Run(request ?? Request(), CancellationToken.None);
     }
 
+    private CompilationOutcome RunWith(FileHasher hasher, IOutputPlacement? placement = null)
+    {
+        var settings = Settings();
+        var cached = new CachedCompilation(
+            new ArtifactStore(settings, Local(), null), settings, _log, new CompilationKeyBuilder(hasher, NewDerived("derived-" + Guid.NewGuid().ToString("N"))), compiler: _compiler)
+        {
+            Placement = placement ?? FileSystemPlacement.Instance,
+        };
+        return cached.Run(Request(), CancellationToken.None);
+    }
+
     // A machine's derived-hash folder, with a memory of its own (never the process-wide one other tests share).
     private DerivedHashes NewDerived(string name) => new(Path.Combine(_scratch.FullName, name), new System.Collections.Concurrent.ConcurrentDictionary<string, string>());
 
@@ -386,6 +397,106 @@ public sealed class CachedCompilationTests : IDisposable
     }
 
     [Fact]
+    public void A_same_length_edit_during_the_compile_that_puts_the_time_stamp_back_is_not_stored()
+    {
+        // One hasher for the whole build, as an MSBuild node has: the key before the compile fills its memo.
+        var hasher = FileHasher.ForBuild(new FileHasher(), []);
+        var source = Path.Combine(_project, "A.cs");
+        var stamp = File.GetLastWriteTimeUtc(source);
+        _compiler.During = () =>
+        {
+            // cp -p or rsync -t: other content, same length, same time stamp.
+            File.WriteAllText(source, "class B {}");
+            File.SetLastWriteTimeUtc(source, stamp);
+        };
+
+        var outcome = RunWith(hasher);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "an input changed while it compiled");
+        Assert.Contains("A.cs", outcome.Reason, StringComparison.Ordinal);
+        Assert.Null(Local().TryGet(outcome.Key!));
+    }
+
+    [Fact]
+    public void A_same_length_edit_during_the_compile_of_a_file_the_compiler_read_by_itself_is_not_stored()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        File.WriteAllText(docs, "<doc>one</doc>");
+        var stamp = DateTime.UtcNow.AddMinutes(-10);
+        File.SetLastWriteTimeUtc(docs, stamp);
+        _compiler.ExtraReads.Add(docs);
+        var hasher = FileHasher.ForBuild(new FileHasher(), []);
+        // The build read the file before this compile, as the check of an earlier entry's reads does.
+        hasher.Hash(docs);
+        _compiler.During = () =>
+        {
+            File.WriteAllText(docs, "<doc>two</doc>");
+            File.SetLastWriteTimeUtc(docs, stamp);
+        };
+
+        var outcome = RunWith(hasher);
+
+        Assert.True(outcome.Succeeded);
+        AssertMissNotStored(outcome, "docs.xml, which the compiler read, changed while it compiled");
+        Assert.Null(Local().TryGet(outcome.Key!));
+    }
+
+    [Fact]
+    public void An_output_held_open_for_a_moment_is_replaced_on_a_later_try()
+    {
+        Assert.True(Run().Stored);
+        File.WriteAllText(Out, "edited");
+        var placement = new FakePlacement { HeldOpen = { [Out] = 2 } };
+
+        var hit = RunWith(new FileHasher(), placement);
+
+        AssertHit(hit);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        Assert.Equal(ArtifactReader.PlacementRetryDelays, placement.Pauses);
+        Assert.Single(_compiler.Calls);
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void An_output_held_open_through_every_try_is_one_coded_warning_and_a_compile_and_the_entry_stays()
+    {
+        var stored = Run();
+        Assert.True(stored.Stored);
+        var placement = new FakePlacement { HeldOpen = { [Pdb] = int.MaxValue } };
+
+        var outcome = RunWith(new FileHasher(), placement);
+
+        Assert.True(outcome.Succeeded);
+        Assert.Equal("miss", outcome.Result);
+        Assert.Equal(2, _compiler.Calls.Count);
+        Assert.Equal([DiagnosticCodes.OutputInUse], _log.WarningCodes);
+        Assert.Equal(ArtifactReader.PlacementRetryDelays.Length, placement.Pauses.Count);
+        Assert.True(placement.Pauses.Sum(p => p.TotalMilliseconds) <= 250);
+        // The entry is not at fault: it is still there, and the next build (the file closed) hits.
+        Assert.NotNull(Local().TryGet(stored.Key!));
+        AssertHit(Run());
+        Assert.Equal(2, _compiler.Calls.Count);
+    }
+
+    [Fact]
+    public void A_read_only_output_is_replaced_by_a_writable_restored_one()
+    {
+        Assert.True(Run().Stored);
+        File.WriteAllText(Out, "edited");
+        new FileInfo(Out).IsReadOnly = true;
+        var placement = new FakePlacement();
+
+        var hit = RunWith(new FileHasher(), placement);
+
+        AssertHit(hit);
+        Assert.Equal("out v1", File.ReadAllText(Out));
+        Assert.False(new FileInfo(Out).IsReadOnly);
+        File.AppendAllText(Out, " and written again by a later step");
+        Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
     public void A_file_the_compiler_read_by_itself_is_part_of_the_outputs_key_and_each_content_has_its_entry()
     {
         var docs = Path.Combine(_project, "docs.xml");
@@ -421,6 +532,33 @@ public sealed class CachedCompilationTests : IDisposable
         File.Delete(docs);
         Assert.Equal("miss", Run().Result);
         Assert.Empty(_log.WarningCodes);
+    }
+
+    [Fact]
+    public void A_file_the_compiler_read_that_differs_only_in_case_from_a_covered_one_is_not_taken_as_covered()
+    {
+        var docs = Path.Combine(_project, "docs.xml");
+        var twin = Path.Combine(_project, "Docs.xml");
+        File.WriteAllText(docs, "<doc>covered</doc>");
+        File.WriteAllText(twin, "<doc>one</doc>");
+        if (File.ReadAllText(docs) != "<doc>covered</doc>")
+        {
+            // A file system that ignores case has one file under both names: nothing here can differ only in case.
+            return;
+        }
+
+        // The key covers docs.xml (an additional file); an XML doc <include> made the compiler read Docs.xml, which the
+        // read list names upper-cased, as it names docs.xml.
+        var request = Request(Arguments(extra: "/additionalfile:docs.xml"));
+        _compiler.ExtraReads.Add(twin);
+
+        var outcome = Run(request);
+
+        AssertMissNotStored(outcome, "more than one file differing only in case");
+        File.WriteAllText(twin, "<doc>two</doc>");
+        DeleteOutputs();
+        Assert.Equal("miss", Run(request).Result);
+        Assert.Equal(2, _compiler.Calls.Count);
     }
 
     [Fact]

@@ -31,4 +31,33 @@ public sealed class CompilerRuntimeTests
 
         Assert.Matches(@"^Microsoft\.NETCore\.App \d+\.\d+\.\d+ (x64|arm64|x86|arm)", CompilerRuntime.Describe(compiler, null));
     }
+
+    [Fact]
+    public void A_rewritten_runtimeconfig_of_the_same_compiler_is_read_again()
+    {
+        var root = Directory.CreateTempSubdirectory("acb-runtime-");
+        try
+        {
+            var dotnet = Path.Combine(root.FullName, "dotnet");
+            Directory.CreateDirectory(Path.Combine(dotnet, "shared", "Microsoft.NETCore.App", "8.0.1"));
+            Directory.CreateDirectory(Path.Combine(dotnet, "shared", "Microsoft.NETCore.App", "10.0.2"));
+            var compiler = Path.Combine(root.FullName, "compiler", "csc.dll");
+            Directory.CreateDirectory(Path.GetDirectoryName(compiler)!);
+            File.WriteAllBytes(compiler, [1]);
+            void Requests(string version) => File.WriteAllText(
+                Path.ChangeExtension(compiler, ".runtimeconfig.json"),
+                $$"""{ "runtimeOptions": { "framework": { "name": "Microsoft.NETCore.App", "version": "{{version}}" }, "rollForward": "LatestPatch" } }""");
+
+            Requests("8.0.0");
+            Assert.StartsWith("Microsoft.NETCore.App 8.0.1 ", CompilerRuntime.Describe(compiler, Path.Combine(dotnet, "dotnet")), StringComparison.Ordinal);
+
+            // A compiler built in the repository and rebuilt for another runtime, seen by the same (reused) process.
+            Requests("10.0.0");
+            Assert.StartsWith("Microsoft.NETCore.App 10.0.2 ", CompilerRuntime.Describe(compiler, Path.Combine(dotnet, "dotnet")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
 }

@@ -31,6 +31,39 @@ public sealed class FileHasherTests : IDisposable
     }
 
     [Fact]
+    public void The_rereading_hasher_reads_a_same_size_edit_with_its_time_stamp_put_back_within_one_build_and_keeps_immutable_files_remembered()
+    {
+        var durable = new FileHasher();
+        var immutable = Directory.CreateDirectory(Path.Combine(_root.FullName, "packs")).FullName;
+        var reference = Path.Combine(immutable, "System.Runtime.dll");
+        var source = Path.Combine(_root.FullName, "Greeter.cs");
+        File.WriteAllText(reference, "one");
+        File.WriteAllText(source, "one");
+        var build = FileHasher.ForBuild(durable, [immutable]);
+        var reads = 0;
+        string Count(string path)
+        {
+            reads++;
+            return "hash of " + File.ReadAllText(path);
+        }
+
+        var before = build.Hash(source);
+        build.Hash(reference, "counted", Count);
+        var stamp = File.GetLastWriteTimeUtc(source);
+        File.WriteAllText(source, "two");
+        File.SetLastWriteTimeUtc(source, stamp);
+
+        Assert.Equal(before, build.Hash(source));
+        var reread = build.Rereading().Hash(source);
+        Assert.NotEqual(before, reread);
+        Assert.Equal(FileHasher.HashText("two"), reread);
+        Assert.Equal(before, build.Remembered(source));
+
+        build.Rereading().Hash(reference, "counted", Count);
+        Assert.Equal(1, reads);
+    }
+
+    [Fact]
     public void Files_under_an_immutable_folder_are_remembered_across_builds_and_others_only_within_one()
     {
         var durable = new FileHasher();

@@ -88,6 +88,23 @@ public sealed class CachedTargetTests : IDisposable
     }
 
     [Fact]
+    public void An_output_that_cannot_be_replaced_runs_the_target_with_one_warning_and_keeps_the_entry()
+    {
+        Assert.True(BuildWithTarget(Checkout("a"))!.Stored);
+        var b = Checkout("b");
+        // Something the build cannot replace where the output goes (on Windows, a file another process holds open).
+        Directory.CreateDirectory(Generated(b));
+
+        var lookup = Cache().Lookup(Request(b), CancellationToken.None);
+
+        Assert.Equal(TargetLookupState.Miss, lookup.State);
+        Assert.Equal([DiagnosticCodes.OutputInUse], _log.WarningCodes);
+        Directory.Delete(Generated(b));
+        Assert.Equal(TargetLookupState.Restored, Cache().Lookup(Request(b), CancellationToken.None).State);
+        Assert.Equal("class Client {}", File.ReadAllText(Generated(b)));
+    }
+
+    [Fact]
     public void Outputs_already_in_place_are_left_alone_so_a_no_op_build_stays_a_no_op()
     {
         var a = Checkout("a");
@@ -135,6 +152,24 @@ public sealed class CachedTargetTests : IDisposable
         var lookup = cache.Lookup(Request(a), CancellationToken.None);
         RunTarget(a);
         File.WriteAllText(Path.Combine(a, "Api", "spec.json"), "{ \"orders\": 2 }");
+
+        var outcome = cache.AfterTarget(Request(a), lookup, CancellationToken.None)!;
+
+        Assert.False(outcome.Stored);
+        Assert.Contains("input: Api/spec.json", outcome.Reason);
+    }
+
+    [Fact]
+    public void A_same_length_edit_while_the_target_ran_that_put_the_time_stamp_back_is_not_stored()
+    {
+        var a = Checkout("a");
+        var spec = Path.Combine(a, "Api", "spec.json");
+        var stamp = File.GetLastWriteTimeUtc(spec);
+        var cache = Cache();
+        var lookup = cache.Lookup(Request(a), CancellationToken.None);
+        RunTarget(a);
+        File.WriteAllText(spec, "{ \"orders\": 2 }");
+        File.SetLastWriteTimeUtc(spec, stamp);
 
         var outcome = cache.AfterTarget(Request(a), lookup, CancellationToken.None)!;
 

@@ -94,6 +94,23 @@ public sealed class CachedTestRunTests : IDisposable
     }
 
     [Fact]
+    public void A_result_file_that_cannot_be_replaced_runs_the_tests_with_one_warning_and_keeps_the_entry()
+    {
+        Assert.True(Test(Checkout("a"), userTrx: true).Outcome!.Stored);
+        var b = Checkout("b");
+        var attachment = Path.Combine(Request(b).ResultsDirectory, "_vm_run", "In", "vm", "coverage.cobertura.xml");
+        // Something the build cannot replace where the file goes (on Windows, a file another process holds open).
+        Directory.CreateDirectory(attachment);
+
+        var lookup = Cache().Lookup(Request(b), userTrx: true, Scratch(b), CancellationToken.None);
+
+        Assert.Equal(TestRunState.Miss, lookup.State);
+        Assert.Equal([DiagnosticCodes.OutputInUse], _log.WarningCodes);
+        Directory.Delete(attachment);
+        Assert.Equal(TestRunState.Replayed, Cache().Lookup(Request(b), userTrx: true, Scratch(b), CancellationToken.None).State);
+    }
+
+    [Fact]
     public void Without_a_TRX_logger_of_the_users_the_package_adds_its_own_outside_the_results_folder_and_replays_only_what_the_run_wrote_there()
     {
         var a = Checkout("a");
@@ -144,6 +161,22 @@ public sealed class CachedTestRunTests : IDisposable
 
         Assert.False(outcome!.Stored);
         Assert.Contains("output: written-by-a-test.txt", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_same_length_edit_during_the_run_that_put_the_time_stamp_back_is_not_stored()
+    {
+        var a = Checkout("a");
+        var library = Path.Combine(a, "Tests", "bin", "Library.dll");
+        var stamp = File.GetLastWriteTimeUtc(library);
+        var (_, outcome) = Test(a, duringRun: () =>
+        {
+            File.WriteAllText(library, "library v2");
+            File.SetLastWriteTimeUtc(library, stamp);
+        });
+
+        Assert.False(outcome!.Stored);
+        Assert.Contains("Library.dll", outcome.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
