@@ -416,6 +416,35 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         }
     }
 
+    // Old design: every analyzer config not named .editorconfig was keyed as global (by file name and content), so a
+    // config that applies to Lib's sources in one checkout and, placed in another folder, to none in the next gave the
+    // same key, and the second hit without the warning its own compile reports.
+    [Fact]
+    public void An_analyzer_config_that_is_not_global_is_keyed_by_the_folder_it_applies_to()
+    {
+        var first = _repo.Clone("config-first");
+        var second = _repo.Clone("config-second");
+        const string Rules = "[*.cs]\ndotnet_diagnostic.CS0219.severity = none\n";
+        File.WriteAllText(Path.Combine(first, "Lib", "Rules.config"), Rules);
+        Workspace.Write(Path.Combine(second, "Other", "Rules.config"), Rules);
+        foreach (var (clone, config) in new[] { (first, "Rules.config"), (second, "../Other/Rules.config") })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Unused.cs"), "namespace Lib;\n\ninternal static class Unused\n{\n    internal static void M() { int unused = 1; }\n}\n");
+            AddToLib(clone, $"<ItemGroup><EditorConfigFiles Include=\"{config}\" /></ItemGroup>");
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.DoesNotContain("CS0219", stored.Output, StringComparison.Ordinal);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("Rules.config", lib.Explanation ?? "", StringComparison.Ordinal);
+        Assert.Contains("warning CS0219", run.Output, StringComparison.Ordinal);
+    }
+
     // Old design: the key assumed the repository root was mapped to /_/, but with a longer user PathMap entry the
     // compiler keeps the absolute path, and clone 2 hit with clone 1's paths in its pdb.
     [Fact]

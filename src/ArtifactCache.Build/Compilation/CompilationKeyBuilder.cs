@@ -140,22 +140,23 @@ public sealed class CompilationKeyBuilder
         return CompilationKey.FromInputs(inputs);
     }
 
-    private static string InputName(CompilerArgument argument, string? root, PathMap pathMap)
+    private string InputName(CompilerArgument argument, string? root, PathMap pathMap)
     {
         var path = argument.Switch switch
         {
             // Embedded files become pdb documents under their mapped path.
             "embed" => MappedName(argument.Path!, pathMap),
-            _ when argument.Kind == ArgumentKind.LocationFreeInput || IsGlobalConfig(argument) => "{any}/" + Path.GetFileName(argument.Path!),
+            _ when argument.Kind == ArgumentKind.LocationFreeInput || (argument.Switch == "analyzerconfig" && IsGlobalConfig(argument.Path!)) => "{any}/" + Path.GetFileName(argument.Path!),
             _ => RelativeName(argument.Path!, root),
         };
         return argument.Switch == "@" ? "@" + path : $"/{argument.Switch}:{argument.Prefix}{path}{argument.Suffix}";
     }
 
-    // A .globalconfig (and the SDK's generated, global editorconfig) applies wherever it lives; an .editorconfig
-    // applies to the folder it is in, so its folder is part of what it means.
-    private static bool IsGlobalConfig(CompilerArgument argument) =>
-        argument.Switch == "analyzerconfig" && !string.Equals(Path.GetFileName(argument.Path), ".editorconfig", StringComparison.OrdinalIgnoreCase);
+    // A global config applies wherever it lives; any other analyzer config, whatever its name, applies to the sources
+    // under its own folder, so its folder is part of what it means. The compiler decides by name and content, and so
+    // does the key (remembered with the file's hash, so the file is read once).
+    private bool IsGlobalConfig(string path) =>
+        _hasher.Hash(path, "analyzerconfig-scope", p => AnalyzerConfigScope.IsGlobal(p, File.ReadAllText(p)) ? "global" : "folder") == "global";
 
     private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, ConcurrentBag<(string, KeyInput)> extraInputs)
     {
@@ -226,7 +227,10 @@ public sealed class CompilationKeyBuilder
             return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), context.SourceRevisionId));
         }
 
-        if (root is not null && roles.Contains("analyzerconfig") && IsUnder(path, root))
+        // A global config's sections name sources by absolute path and the SDK's generated one holds the project folder:
+        // with the root replaced they mean the same in every checkout. A folder-scoped config's section names are globs
+        // relative to its own folder, where the root's text would mean another file: it is keyed byte for byte.
+        if (root is not null && roles.Contains("analyzerconfig") && IsUnder(path, root) && IsGlobalConfig(path))
         {
             return FileHasher.HashText(WithoutRoot(File.ReadAllText(path), root));
         }

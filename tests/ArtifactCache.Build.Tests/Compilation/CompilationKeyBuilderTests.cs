@@ -310,4 +310,72 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         // The assembly version is what dependents bind to: never left out.
         Assert.NotEqual(Key(b, volatileVersions: true).Value, Key(c, volatileVersions: true).Value);
     }
+
+    [Fact]
+    public void An_analyzer_config_that_is_not_global_is_keyed_by_its_folder_whatever_its_name()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        const string rules = "[*.cs]\ndotnet_diagnostic.CA1822.severity = error\n";
+        File.WriteAllText(Path.Combine(a.Project, "Style.config"), rules);
+        Directory.CreateDirectory(Path.Combine(b.Root, "src", "Other"));
+        File.WriteAllText(Path.Combine(b.Root, "src", "Other", "Style.config"), rules);
+
+        // In a, the config's sections apply to the project's sources; in b, it sits beside them and applies to none.
+        var keyA = Key(a, extra: ["/analyzerconfig:Style.config"]);
+        var keyB = Key(b, extra: ["/analyzerconfig:../Other/Style.config"]);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Contains(keyA.Inputs, i => i.Name == "/analyzerconfig:{root}/src/Lib/Style.config");
+        Assert.Contains(keyB.Inputs, i => i.Name == "/analyzerconfig:{root}/src/Other/Style.config");
+    }
+
+    [Theory]
+    [InlineData("Style.config", "is_global = true\n[*.cs]\nkey = value\n", true)]
+    [InlineData("Style.config", "# settings\n  IS_GLOBAL : false  \n", true)]
+    [InlineData("Style.config", "root = true\r\nIs_Global=true\r\n", true)]
+    [InlineData("any.GLOBALCONFIG", "key = value\n", false)]
+    [InlineData(".GlobalConfig", "key = value\n", true)]
+    [InlineData("Style.config", "[*.cs]\nis_global = true\n", false)]
+    [InlineData("Style.config", "# is_global = true\n", false)]
+    [InlineData("Style.config", "; is_global = true\n", false)]
+    [InlineData("Style.config", "is_global_level = true\n", false)]
+    [InlineData("Style.config", "i\u017f_global = true\n", false)]
+    [InlineData(".editorconfig", "is_global = true\n", true)]
+    [InlineData(".editorconfig", "root = true\n", false)]
+    public void An_analyzer_config_is_global_by_the_compilers_rule(string name, string text, bool global)
+    {
+        Assert.Equal(global, AnalyzerConfigScope.IsGlobal(Path.Combine(_scratch.FullName, name), text));
+    }
+
+    [Fact]
+    public void A_global_config_is_keyed_wherever_it_lives_with_the_root_replaced()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        File.WriteAllText(Path.Combine(a.Project, "Style.config"), $"is_global = true\n[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        Directory.CreateDirectory(Path.Combine(b.Root, "src", "Other"));
+        File.WriteAllText(Path.Combine(b.Root, "src", "Other", "Style.config"), $"is_global = true\n[{Path.Combine(b.Project, "A.cs")}]\nkey = value\n");
+
+        var keyA = Key(a, extra: ["/analyzerconfig:Style.config"]);
+
+        Assert.Equal(keyA.Value, Key(b, extra: ["/analyzerconfig:../Other/Style.config"]).Value);
+        Assert.Contains(keyA.Inputs, i => i.Name == "/analyzerconfig:{any}/Style.config");
+    }
+
+    [Fact]
+    public void A_folder_scoped_config_is_keyed_byte_for_byte_since_its_sections_are_relative_to_its_folder()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // "[<a>/src/Lib/A.cs]" in a config in a's project folder names <a>/src/Lib/<a>/src/Lib/A.cs; in b the same
+        // position names another file, so replacing the root would equate two different rules.
+        File.WriteAllText(Path.Combine(a.Project, ".editorconfig"), $"[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        File.WriteAllText(Path.Combine(b.Project, ".editorconfig"), $"[{Path.Combine(b.Project, "A.cs")}]\nkey = value\n");
+
+        Assert.NotEqual(Key(a, extra: ["/analyzerconfig:.editorconfig"]).Value, Key(b, extra: ["/analyzerconfig:.editorconfig"]).Value);
+
+        File.WriteAllText(Path.Combine(b.Project, ".editorconfig"), $"[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        Assert.Equal(Key(a, extra: ["/analyzerconfig:.editorconfig"]).Value, Key(b, extra: ["/analyzerconfig:.editorconfig"]).Value);
+    }
 }
