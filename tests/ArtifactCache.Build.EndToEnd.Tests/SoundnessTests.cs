@@ -344,6 +344,32 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         Assert.False(ContainsText(dll, before), "Lib.dll must not hold the previous commit\n" + run);
     }
 
+    // Old design: $(SourceRevisionId) was taken for the commit and its suffix of the informational version left out of
+    // the key, so a build that set it to a build stamp hit another build's entry and carried that build's stamp.
+    [Fact]
+    public void A_build_stamp_in_source_revision_id_is_an_input()
+    {
+        var clone = _repo.Clone("build-stamp");
+        // When it is the commit source control found, a new commit alone still hits.
+        File.AppendAllText(Path.Combine(clone, "README.md"), "more\n");
+        Workspace.Git(clone, "commit", "-q", "-am", "readme");
+        var commit = Build(Path.Combine(clone, "Lib"), _repo.Cache);
+        AssertProjects(["Lib"], commit.Hits, commit);
+
+        var first = Build(Path.Combine(clone, "Lib"), _repo.Cache, "-p:SourceRevisionId=build41");
+        Assert.True(Entry(first, "Lib").Stored, first.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(clone, "Lib.dll")), "+build41"), "the informational version must hold the stamp\n" + first);
+
+        var run = Build(Path.Combine(clone, "Lib"), _repo.Cache, "-p:SourceRevisionId=build42");
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("AssemblyInfo", lib.Explanation ?? "", StringComparison.Ordinal);
+        var dll = File.ReadAllBytes(Output(clone, "Lib.dll"));
+        Assert.True(ContainsText(dll, "+build42"), "Lib.dll must hold its own stamp\n" + run);
+        Assert.False(ContainsText(dll, "+build41"), "Lib.dll must not hold the first build's stamp\n" + run);
+    }
+
     // Old design: the key was computed once, before compiling, and the outputs of the edited source were stored under
     // the key of the unedited one.
     [Fact]

@@ -222,9 +222,9 @@ public sealed class CompilationKeyBuilder
             return FileHasher.HashText(split.Text);
         }
 
-        if (context.SourceRevisionId is not null && roles.Contains("sourcelink"))
+        if ((context.SourceControlCommit ?? context.SourceRevisionId) is { } sourceLinkCommit && roles.Contains("sourcelink"))
         {
-            return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), context.SourceRevisionId));
+            return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), sourceLinkCommit));
         }
 
         // A global config's sections name sources by absolute path and the SDK's generated one holds the project folder:

@@ -15,7 +15,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     /// <summary>A small checkout: a project with a source, generated AssemblyInfo and editorconfig, plus a reference outside it.</summary>
     private sealed record Checkout(string Root, string Project, string Reference, string Compiler);
 
-    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}", string extraAttributes = "", string? sourceLinkRoot = null)
+    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}", string extraAttributes = "", string? sourceLinkRoot = null, string? sourceRevisionId = null)
     {
         var root = Path.Combine(_scratch.FullName, name);
         var project = Path.Combine(root, "src", "Lib");
@@ -23,7 +23,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         Directory.CreateDirectory(obj);
         File.WriteAllText(Path.Combine(project, "A.cs"), source);
         // As the SDK writes it (WriteCodeFragment), with the commit Source Link adds to the informational version.
-        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"using System;\r\n[assembly: System.Reflection.AssemblyCompanyAttribute(\"Lib\")]\r\n[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+{revision}\")]\r\n{extraAttributes}");
+        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"using System;\r\n[assembly: System.Reflection.AssemblyCompanyAttribute(\"Lib\")]\r\n[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+{sourceRevisionId ?? revision}\")]\r\n{extraAttributes}");
         File.WriteAllText(Path.Combine(obj, "Lib.editorconfig"), $"is_global = true\nbuild_property.ProjectDir = {project}{Path.DirectorySeparatorChar}\n[{Path.Combine(project, "A.cs")}]\n");
         // With deterministic source paths the map's keys are the mapped root, the same in every checkout.
         File.WriteAllText(Path.Combine(obj, "Lib.sourcelink.json"), $"{{\"documents\":{{\"{sourceLinkRoot ?? "/_/"}*\":\"https://raw.example.com/org/repo/{revision}/*\"}}}}");
@@ -48,13 +48,14 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp)
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp, string? sourceControlCommit = null)
     {
         var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project, language);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
         {
             RepositoryRoot = relocatable ? c.Root : null,
             SourceRevisionId = revision,
+            SourceControlCommit = sourceControlCommit,
             GeneratedAssemblyInfoFile = "obj/Lib.AssemblyInfo.cs",
             IntermediateDirectory = "obj",
             CompilerFiles = [c.Compiler],
@@ -377,5 +378,24 @@ public sealed class CompilationKeyBuilderTests : IDisposable
 
         File.WriteAllText(Path.Combine(b.Project, ".editorconfig"), $"[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
         Assert.Equal(Key(a, extra: ["/analyzerconfig:.editorconfig"]).Value, Key(b, extra: ["/analyzerconfig:.editorconfig"]).Value);
+    }
+
+    [Fact]
+    public void A_build_stamp_in_place_of_the_commit_is_an_input_and_source_link_is_read_with_the_real_commit()
+    {
+        // $(SourceRevisionId) set to a build stamp: the SDK appends the stamp to the informational version, while Source
+        // Link writes the commit source control found.
+        var a = CreateCheckout("a", revision: Sha1, sourceRevisionId: "build41");
+        var b = CreateCheckout("b", revision: Sha2, sourceRevisionId: "build42");
+        var c = CreateCheckout("c", revision: Sha2, sourceRevisionId: "build41");
+        CompilationKey StampKey(Checkout checkout, string stamp, string commit) =>
+            Key(checkout, revision: CommitStamps.CommitOrNull(stamp, commit), sourceControlCommit: commit);
+
+        var keyA = StampKey(a, "build41", Sha1);
+        var changes = KeyDiff.Compare(keyA.Inputs, StampKey(b, "build42", Sha2).Inputs);
+
+        Assert.Equal(["version stamps in src/Lib/obj/Lib.AssemblyInfo.cs: the version changed (ArtifactCacheVolatileVersion=true leaves it out of the key)"], changes.Select(x => x.Input));
+        // Another commit with the same stamp: only the Source Link map's commit differs, and that is left out.
+        Assert.Equal(keyA.Value, StampKey(c, "build41", Sha2).Value);
     }
 }
