@@ -344,6 +344,48 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         Assert.False(ContainsText(dll, before), "Lib.dll must not hold the previous commit\n" + run);
     }
 
+    // Old design: a source was keyed by its text and the root's mapping only, so a committed #line naming the first
+    // checkout's folder (mapped there to /_/, absolute anywhere else) gave the same key in the second, which hit and
+    // carried /_/gen/Foo.tt where its own compile writes the absolute path.
+    [Fact]
+    public void A_mapped_folder_spelled_in_a_source_misses_in_a_checkout_where_the_map_does_not_rewrite_it()
+    {
+        var first = _repo.Clone("line-first");
+        var second = _repo.Clone("line-second");
+        var generatedFrom = Path.Combine(first, "gen", "Foo.tt");
+        foreach (var clone in new[] { first, second })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Origin.cs"), $$"""
+                namespace Lib;
+
+                /// <summary>Where the generated code came from.</summary>
+                public static class Origin
+                {
+                #line 1 "{{generatedFrom}}"
+                    /// <summary>The file the compiler names for the caller.</summary>
+                    public static string File([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+
+                    /// <summary>The file the compiler names here.</summary>
+                    public static string Here => File();
+                #line default
+                }
+                """);
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(first, "Lib.dll")), "/_/gen/Foo.tt"), "the first checkout maps its own folder\n" + stored);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("paths /pathmap rewrites", lib.Explanation ?? "", StringComparison.Ordinal);
+        var dll = File.ReadAllBytes(Output(second, "Lib.dll"));
+        Assert.True(ContainsText(dll, generatedFrom), "outside the mapped folder the path stays absolute\n" + run);
+        Assert.False(ContainsText(dll, "/_/gen/Foo.tt"), "Lib.dll must not hold the first checkout's mapped path\n" + run);
+    }
+
     // Old design: $(SourceRevisionId) was taken for the commit and its suffix of the informational version left out of
     // the key, so a build that set it to a build stamp hit another build's entry and carried that build's stamp.
     [Fact]

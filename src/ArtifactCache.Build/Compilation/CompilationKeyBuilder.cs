@@ -67,11 +67,12 @@ public sealed class CompilationKeyBuilder
         var generated = context.IntermediateDirectory is null
             ? null
             : WithTrailingSeparator(Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.IntermediateDirectory)));
+        var mapIdentity = pathMap.Entries.Count == 0 ? null : "pathmap-in-text:" + PathMapInText.MapIdentity(pathMap);
         var contentHashes = new ConcurrentDictionary<string, string>(PathComparer);
         var extraInputs = new ConcurrentBag<(string Path, KeyInput Input)>();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, path =>
         {
-            contentHashes[path] = HashContent(path, root, generated, context, commandLine, extraInputs);
+            contentHashes[path] = HashContent(path, root, generated, context, commandLine, mapIdentity, extraInputs);
         });
 
         var inputs = new List<KeyInput>
@@ -158,7 +159,7 @@ public sealed class CompilationKeyBuilder
     private bool IsGlobalConfig(string path) =>
         _hasher.Hash(path, "analyzerconfig-scope", p => AnalyzerConfigScope.IsGlobal(p, File.ReadAllText(p)) ? "global" : "folder") == "global";
 
-    private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, ConcurrentBag<(string, KeyInput)> extraInputs)
+    private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, string? mapIdentity, ConcurrentBag<(string, KeyInput)> extraInputs)
     {
         if (!File.Exists(path))
         {
@@ -166,6 +167,15 @@ public sealed class CompilationKeyBuilder
         }
 
         var roles = commandLine.Arguments.Where(a => a.Path is not null && string.Equals(a.Path, path, PathComparison)).Select(a => a.Switch).ToList();
+
+        // The compiler maps a path written in a source (#line, #pragma checksum, and so [CallerFilePath] and the pdb) by
+        // its prefix: whether the text spells out a mapped folder, and where, decides what the outputs hold, while the
+        // text alone is the same in every checkout.
+        if (mapIdentity is not null && roles.Contains(null) &&
+            _hasher.Hash(path, mapIdentity, p => PathMapInText.Describe(File.ReadAllBytes(p), commandLine.PathMap) is { } found ? FileHasher.HashText(found) : "none") is { } mapped and not "none")
+        {
+            extraInputs.Add((path, new KeyInput($"paths /pathmap rewrites in {MappedName(path, commandLine.PathMap)}", mapped)));
+        }
 
         // An F# type provider runs code inside the compiler that may read any file (a JSON sample, a database schema):
         // nothing lists those reads, so no key can cover them.

@@ -398,4 +398,35 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         // Another commit with the same stamp: only the Source Link map's commit differs, and that is left out.
         Assert.Equal(keyA.Value, StampKey(c, "build41", Sha2).Value);
     }
+
+    [Fact]
+    public void A_mapped_folder_spelled_in_a_source_is_keyed_by_where_the_map_rewrites_it()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // A committed source generated in checkout a: there the compiler maps the #line file (and [CallerFilePath]) to
+        // /_/gen/Foo.tt; in b the same text is outside the mapped folder and stays absolute.
+        var text = $"#line 1 \"{Path.Combine(a.Root, "gen", "Foo.tt")}\"\nclass A {{ }}\n";
+        File.WriteAllText(Path.Combine(a.Project, "A.cs"), text);
+        File.WriteAllText(Path.Combine(b.Project, "A.cs"), text);
+
+        var keyA = Key(a);
+        var keyB = Key(b);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Equal(["paths /pathmap rewrites in /_/src/Lib/A.cs"], KeyDiff.Compare(keyB.Inputs, keyA.Inputs).Select(c => c.Input));
+        Assert.DoesNotContain(keyA.Inputs, i => i.Name.Contains(a.Root, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_source_that_spells_the_mapped_value_itself_is_keyed_by_its_text_alone()
+    {
+        var a = CreateCheckout("a", source: "#line 1 \"/_/gen/Foo.tt\"\nclass A { }\n");
+        var b = CreateCheckout("b", source: "#line 1 \"/_/gen/Foo.tt\"\nclass A { }\n");
+        var c = CreateCheckout("c");
+
+        Assert.Equal(Key(a).Value, Key(b).Value);
+        Assert.NotEqual(Key(a).Value, Key(c).Value);
+        Assert.DoesNotContain(Key(a).Inputs, i => i.Name.StartsWith("paths /pathmap rewrites", StringComparison.Ordinal));
+    }
 }
