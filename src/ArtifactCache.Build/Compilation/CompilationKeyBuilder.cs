@@ -19,8 +19,8 @@ namespace ArtifactCache.Build.Compilation;
 /// <para>
 /// Two deliberate exceptions, both listed in the README: outside strict mode the commit id the SDK stamps into the
 /// informational version and the Source Link map is left out (found by parsing those two generated files, never by
-/// pattern); and analyzer configs are keyed with the repository root replaced, because only analyzers and generators
-/// read them (the one place the key relies on relocation without seeing the output, which verify mode checks).
+/// pattern); and global analyzer configs are keyed with the repository root replaced, because only analyzers and
+/// generators read them (the one place the key relies on relocation without seeing the output, which verify mode checks).
 /// </para>
 /// </summary>
 public sealed class CompilationKeyBuilder
