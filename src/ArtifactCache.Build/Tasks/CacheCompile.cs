@@ -47,6 +47,9 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
 
     public string? GeneratedAssemblyInfoFile { get; set; }
 
+    /// <summary>$(DeterministicSourcePaths): "false" set by the project keeps local paths although the package relocates.</summary>
+    public string? DeterministicSourcePaths { get; set; }
+
     /// <summary>Keep the commit id in the key (ArtifactCacheStrict).</summary>
     public bool Strict { get; set; }
 
@@ -192,7 +195,14 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 CompilerFiles = CompilerIdentityFiles(CompilerPath, Language),
                 CompilerRuntime = CompilerRuntime.Describe(CompilerPath, NullIfEmpty(DotnetHostPath)),
                 CompilerEnvironment = CompilerEnvironment ?? "",
-                Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
+                Extra =
+                [
+                    new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out"),
+                    // Names the project's own setting when another checkout misses on every path (see KeyDiff).
+                    .. root is not null && string.Equals(NullIfEmpty(DeterministicSourcePaths), "false", StringComparison.OrdinalIgnoreCase)
+                        ? [new KeyInput(KeyDiff.ProjectKeepsAbsolutePaths, "")]
+                        : Array.Empty<KeyInput>(),
+                ],
             },
             Invocation = new CompilerInvocation
             {
