@@ -386,6 +386,44 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         Assert.False(ContainsText(dll, "/_/gen/Foo.tt"), "Lib.dll must not hold the first checkout's mapped path\n" + run);
     }
 
+    // Old design: the same, with a relative #line name that reaches the first checkout from the second: the text names
+    // no checkout folder, yet the compiler resolves it inside the mapped folder in one and outside it in the other.
+    [Fact]
+    public void A_relative_directive_name_that_leaves_the_checkout_misses_in_the_other_checkout()
+    {
+        var first = _repo.Clone("relative-line-first");
+        var second = _repo.Clone("relative-line-second");
+        foreach (var clone in new[] { first, second })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Origin.cs"), """
+                namespace Lib;
+
+                /// <summary>Where the generated code came from.</summary>
+                public static class Origin
+                {
+                #line 1 "../../relative-line-first/gen/Foo.tt"
+                    /// <summary>The file the compiler names for the caller.</summary>
+                    public static string File([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+
+                    /// <summary>The file the compiler names here.</summary>
+                    public static string Here => File();
+                #line default
+                }
+                """);
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(first, "Lib.dll")), "/_/gen/Foo.tt"), "the first checkout maps its own folder\n" + stored);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        Assert.False(Entry(run, "Lib").IsHit, run.ToString());
+        var dll = File.ReadAllBytes(Output(second, "Lib.dll"));
+        Assert.True(ContainsText(dll, Path.Combine(first, "gen", "Foo.tt")), "outside the mapped folder the path is absolute\n" + run);
+        Assert.False(ContainsText(dll, "/_/gen/Foo.tt"), "Lib.dll must not hold the first checkout's mapped path\n" + run);
+    }
+
     // Old design: $(SourceRevisionId) was taken for the commit and its suffix of the informational version left out of
     // the key, so a build that set it to a build stamp hit another build's entry and carried that build's stamp.
     [Fact]

@@ -170,11 +170,22 @@ public sealed class CompilationKeyBuilder
 
         // The compiler maps a path written in a source (#line, #pragma checksum, and so [CallerFilePath] and the pdb) by
         // its prefix: whether the text spells out a mapped folder, and where, decides what the outputs hold, while the
-        // text alone is the same in every checkout.
+        // text alone is the same in every checkout. And a directive's file name is resolved and made a full path before
+        // it is mapped, so a relative name, or one with "..", can land inside the mapped folder in one checkout and
+        // outside it in another. Both are derived from one read of the file and remembered with its hash.
         if (mapIdentity is not null && roles.Contains(null) &&
-            _hasher.Hash(path, mapIdentity, p => PathMapInText.Describe(File.ReadAllBytes(p), commandLine.PathMap) is { } found ? FileHasher.HashText(found) : "none") is { } mapped and not "none")
+            _hasher.Hash(path, mapIdentity + ":" + commandLine.Language, p => DescribeMappedText(p, commandLine)) is { } described)
         {
-            extraInputs.Add((path, new KeyInput($"paths /pathmap rewrites in {MappedName(path, commandLine.PathMap)}", mapped)));
+            var (spelled, directives) = (described[..64], described[65..]);
+            if (spelled != NoneHash)
+            {
+                extraInputs.Add((path, new KeyInput($"paths /pathmap rewrites in {MappedName(path, commandLine.PathMap)}", spelled)));
+            }
+
+            if (directives != NoneHash)
+            {
+                extraInputs.Add((path, new KeyInput($"file names in directives of {MappedName(path, commandLine.PathMap)}", directives)));
+            }
         }
 
         // An F# type provider runs code inside the compiler that may read any file (a JSON sample, a database schema):
@@ -246,6 +257,17 @@ public sealed class CompilationKeyBuilder
         }
 
         return _hasher.Hash(path) ?? MissingFile;
+    }
+
+    // Stands for "nothing to describe" in DescribeMappedText's pair, which is two hashes of 64 characters.
+    private static readonly string NoneHash = new('0', 64);
+
+    private static string DescribeMappedText(string path, CompilerCommandLine commandLine)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var spelled = PathMapInText.Describe(bytes, commandLine.PathMap);
+        var directives = DirectivePaths.Describe(bytes, path, commandLine.Language, commandLine.PathMap);
+        return (spelled is null ? NoneHash : FileHasher.HashText(spelled)) + " " + (directives is null ? NoneHash : FileHasher.HashText(directives));
     }
 
     /// <summary>

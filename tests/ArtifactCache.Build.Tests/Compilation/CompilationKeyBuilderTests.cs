@@ -414,7 +414,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         var keyB = Key(b);
 
         Assert.NotEqual(keyA.Value, keyB.Value);
-        Assert.Equal(["paths /pathmap rewrites in /_/src/Lib/A.cs"], KeyDiff.Compare(keyB.Inputs, keyA.Inputs).Select(c => c.Input));
+        Assert.Equal(["file names in directives of /_/src/Lib/A.cs", "paths /pathmap rewrites in /_/src/Lib/A.cs"], KeyDiff.Compare(keyB.Inputs, keyA.Inputs).Select(c => c.Input));
         Assert.DoesNotContain(keyA.Inputs, i => i.Name.Contains(a.Root, StringComparison.Ordinal));
     }
 
@@ -428,5 +428,24 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         Assert.Equal(Key(a).Value, Key(b).Value);
         Assert.NotEqual(Key(a).Value, Key(c).Value);
         Assert.DoesNotContain(Key(a).Inputs, i => i.Name.StartsWith("paths /pathmap rewrites", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_relative_directive_name_that_leaves_the_checkout_is_keyed_as_the_compiler_resolves_it()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // From src/Lib, "../../../a/gen/Foo.tt" is inside checkout a (mapped to /_/gen/Foo.tt) and outside checkout b
+        // (the absolute path); the text holds no checkout folder at all.
+        const string Text = "#line 1 \"../../../a/gen/Foo.tt\"\nclass A { }\n";
+        File.WriteAllText(Path.Combine(a.Project, "A.cs"), Text);
+        File.WriteAllText(Path.Combine(b.Project, "A.cs"), Text);
+
+        var keyA = Key(a);
+        var keyB = Key(b);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Equal(["file names in directives of /_/src/Lib/A.cs"], KeyDiff.Compare(keyA.Inputs, keyB.Inputs).Select(c => c.Input));
+        Assert.DoesNotContain(keyA.Inputs, i => i.Name.StartsWith("paths /pathmap rewrites", StringComparison.Ordinal));
     }
 }
