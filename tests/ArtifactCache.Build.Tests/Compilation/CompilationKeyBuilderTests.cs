@@ -55,7 +55,8 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         {
             RepositoryRoot = relocatable ? c.Root : null,
             SourceRevisionId = revision,
-            SourceControlCommit = sourceControlCommit,
+            // As CacheCompile passes them: the commit source control found, which Source Link writes, outside strict mode.
+            SourceControlCommit = sourceControlCommit ?? revision,
             GeneratedAssemblyInfoFile = "obj/Lib.AssemblyInfo.cs",
             IntermediateDirectory = "obj",
             CompilerFiles = [c.Compiler],
