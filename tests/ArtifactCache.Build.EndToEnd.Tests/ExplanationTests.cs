@@ -48,4 +48,25 @@ public sealed partial class ExplanationTests : IDisposable
             Assert.Contains(expected, File.ReadAllText(file), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void A_project_that_sets_deterministic_source_paths_false_names_that_setting_in_another_checkout()
+    {
+        var cache = _workspace.PathOf("cache");
+        var checkouts = new[] { _workspace.PathOf("one"), _workspace.PathOf("two") };
+        foreach (var checkout in checkouts)
+        {
+            SampleSolution.WriteChain(checkout);
+            SampleSolution.AddToProject(Path.Combine(checkout, "Core", "Core.csproj"), "<PropertyGroup><DeterministicSourcePaths>false</DeterministicSourcePaths></PropertyGroup>");
+        }
+
+        var first = Dotnet.Run(Path.Combine(checkouts[0], "Core"), cache, ["build"]);
+        Assert.True(Assert.Single(first.Report).Stored, first.ToString());
+
+        var run = Dotnet.Run(Path.Combine(checkouts[1], "Core"), cache, ["build"]);
+
+        var entry = Assert.Single(run.Report);
+        Assert.Equal("miss", entry.Result);
+        Assert.Equal("1 input changed since the last build: the checkout folder: paths are absolute because the project sets DeterministicSourcePaths=false", entry.Explanation);
+    }
 }

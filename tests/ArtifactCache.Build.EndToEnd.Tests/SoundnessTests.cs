@@ -344,6 +344,112 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         Assert.False(ContainsText(dll, before), "Lib.dll must not hold the previous commit\n" + run);
     }
 
+    // Old design: a source was keyed by its text and the root's mapping only, so a committed #line naming the first
+    // checkout's folder (mapped there to /_/, absolute anywhere else) gave the same key in the second, which hit and
+    // carried /_/gen/Foo.tt where its own compile writes the absolute path.
+    [Fact]
+    public void A_mapped_folder_spelled_in_a_source_misses_in_a_checkout_where_the_map_does_not_rewrite_it()
+    {
+        var first = _repo.Clone("line-first");
+        var second = _repo.Clone("line-second");
+        var generatedFrom = Path.Combine(first, "gen", "Foo.tt");
+        foreach (var clone in new[] { first, second })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Origin.cs"), $$"""
+                namespace Lib;
+
+                /// <summary>Where the generated code came from.</summary>
+                public static class Origin
+                {
+                #line 1 "{{generatedFrom}}"
+                    /// <summary>The file the compiler names for the caller.</summary>
+                    public static string File([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+
+                    /// <summary>The file the compiler names here.</summary>
+                    public static string Here => File();
+                #line default
+                }
+                """);
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(first, "Lib.dll")), "/_/gen/Foo.tt"), "the first checkout maps its own folder\n" + stored);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("paths /pathmap rewrites", lib.Explanation ?? "", StringComparison.Ordinal);
+        var dll = File.ReadAllBytes(Output(second, "Lib.dll"));
+        Assert.True(ContainsText(dll, generatedFrom), "outside the mapped folder the path stays absolute\n" + run);
+        Assert.False(ContainsText(dll, "/_/gen/Foo.tt"), "Lib.dll must not hold the first checkout's mapped path\n" + run);
+    }
+
+    // Old design: the same, with a relative #line name that reaches the first checkout from the second: the text names
+    // no checkout folder, yet the compiler resolves it inside the mapped folder in one and outside it in the other.
+    [Fact]
+    public void A_relative_directive_name_that_leaves_the_checkout_misses_in_the_other_checkout()
+    {
+        var first = _repo.Clone("relative-line-first");
+        var second = _repo.Clone("relative-line-second");
+        foreach (var clone in new[] { first, second })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Origin.cs"), """
+                namespace Lib;
+
+                /// <summary>Where the generated code came from.</summary>
+                public static class Origin
+                {
+                #line 1 "../../relative-line-first/gen/Foo.tt"
+                    /// <summary>The file the compiler names for the caller.</summary>
+                    public static string File([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+
+                    /// <summary>The file the compiler names here.</summary>
+                    public static string Here => File();
+                #line default
+                }
+                """);
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(first, "Lib.dll")), "/_/gen/Foo.tt"), "the first checkout maps its own folder\n" + stored);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        Assert.False(Entry(run, "Lib").IsHit, run.ToString());
+        var dll = File.ReadAllBytes(Output(second, "Lib.dll"));
+        Assert.True(ContainsText(dll, Path.Combine(first, "gen", "Foo.tt")), "outside the mapped folder the path is absolute\n" + run);
+        Assert.False(ContainsText(dll, "/_/gen/Foo.tt"), "Lib.dll must not hold the first checkout's mapped path\n" + run);
+    }
+
+    // Old design: $(SourceRevisionId) was taken for the commit and its suffix of the informational version left out of
+    // the key, so a build that set it to a build stamp hit another build's entry and carried that build's stamp.
+    [Fact]
+    public void A_build_stamp_in_source_revision_id_is_an_input()
+    {
+        var clone = _repo.Clone("build-stamp");
+        // When it is the commit source control found, a new commit alone still hits.
+        File.AppendAllText(Path.Combine(clone, "README.md"), "more\n");
+        Workspace.Git(clone, "commit", "-q", "-am", "readme");
+        var commit = Build(Path.Combine(clone, "Lib"), _repo.Cache);
+        AssertProjects(["Lib"], commit.Hits, commit);
+
+        var first = Build(Path.Combine(clone, "Lib"), _repo.Cache, "-p:SourceRevisionId=build41");
+        Assert.True(Entry(first, "Lib").Stored, first.ToString());
+        Assert.True(ContainsText(File.ReadAllBytes(Output(clone, "Lib.dll")), "+build41"), "the informational version must hold the stamp\n" + first);
+
+        var run = Build(Path.Combine(clone, "Lib"), _repo.Cache, "-p:SourceRevisionId=build42");
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("AssemblyInfo", lib.Explanation ?? "", StringComparison.Ordinal);
+        var dll = File.ReadAllBytes(Output(clone, "Lib.dll"));
+        Assert.True(ContainsText(dll, "+build42"), "Lib.dll must hold its own stamp\n" + run);
+        Assert.False(ContainsText(dll, "+build41"), "Lib.dll must not hold the first build's stamp\n" + run);
+    }
+
     // Old design: the key was computed once, before compiling, and the outputs of the edited source were stored under
     // the key of the unedited one.
     [Fact]
@@ -486,6 +592,35 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
             Assert.False(app.Stored, run.ToString());
             Assert.Contains("Deterministic=false", app.Reason ?? "", StringComparison.Ordinal);
         }
+    }
+
+    // Old design: every analyzer config not named .editorconfig was keyed as global (by file name and content), so a
+    // config that applies to Lib's sources in one checkout and, placed in another folder, to none in the next gave the
+    // same key, and the second hit without the warning its own compile reports.
+    [Fact]
+    public void An_analyzer_config_that_is_not_global_is_keyed_by_the_folder_it_applies_to()
+    {
+        var first = _repo.Clone("config-first");
+        var second = _repo.Clone("config-second");
+        const string Rules = "[*.cs]\ndotnet_diagnostic.CS0219.severity = none\n";
+        File.WriteAllText(Path.Combine(first, "Lib", "Rules.config"), Rules);
+        Workspace.Write(Path.Combine(second, "Other", "Rules.config"), Rules);
+        foreach (var (clone, config) in new[] { (first, "Rules.config"), (second, "../Other/Rules.config") })
+        {
+            File.WriteAllText(Path.Combine(clone, "Lib", "Unused.cs"), "namespace Lib;\n\ninternal static class Unused\n{\n    internal static void M() { int unused = 1; }\n}\n");
+            AddToLib(clone, $"<ItemGroup><EditorConfigFiles Include=\"{config}\" /></ItemGroup>");
+        }
+
+        var stored = Build(Path.Combine(first, "Lib"), _repo.Cache);
+        Assert.True(Entry(stored, "Lib").Stored, stored.ToString());
+        Assert.DoesNotContain("CS0219", stored.Output, StringComparison.Ordinal);
+
+        var run = Build(Path.Combine(second, "Lib"), _repo.Cache);
+
+        var lib = Entry(run, "Lib");
+        Assert.False(lib.IsHit, run.ToString());
+        Assert.Contains("Rules.config", lib.Explanation ?? "", StringComparison.Ordinal);
+        Assert.Contains("warning CS0219", run.Output, StringComparison.Ordinal);
     }
 
     // Old design: the key assumed the repository root was mapped to /_/, but with a longer user PathMap entry the

@@ -15,6 +15,33 @@ internal static class CommitStamps
 {
     private const string Placeholder = "{revision}";
 
+    /// <summary>
+    /// <c>$(SourceRevisionId)</c> when it is the commit source control found (<paramref name="sourceControlCommit"/>, the
+    /// <c>RevisionId</c> of the git <c>SourceRoot</c>): a full SHA-1 or SHA-256 in hex, equal but for case. Null for
+    /// anything else (a build stamp such as <c>build42</c>, a short SHA, a value with no commit to check it against):
+    /// such a value is an ordinary input, since two builds of the same inputs with another stamp give other outputs.
+    /// </summary>
+    public static string? CommitOrNull(string? sourceRevisionId, string? sourceControlCommit) =>
+        IsFullSha(sourceRevisionId) && IsFullSha(sourceControlCommit) &&
+        string.Equals(sourceRevisionId, sourceControlCommit, StringComparison.OrdinalIgnoreCase)
+            ? sourceRevisionId
+            : null;
+
+    /// <summary>
+    /// What a remote prediction for this build is named by, so that it names the key's own inputs: the commit when
+    /// <c>$(SourceRevisionId)</c> is the commit; else the commit and the stamp together (the stamp is then in the key);
+    /// else whichever is known; null when neither is.
+    /// </summary>
+    public static string? PredictionRevision(string? sourceRevisionId, string? sourceControlCommit)
+    {
+        var stamp = string.IsNullOrWhiteSpace(sourceRevisionId) ? null : sourceRevisionId;
+        var commit = string.IsNullOrWhiteSpace(sourceControlCommit) ? null : sourceControlCommit;
+        return CommitOrNull(stamp, commit) ?? (stamp is not null && commit is not null ? commit + "+" + stamp : stamp ?? commit);
+    }
+
+    private static bool IsFullSha(string? value) =>
+        value is { Length: 40 or 64 } && !value.AsSpan().ContainsAnyExcept("0123456789abcdefABCDEF");
+
     /// <summary>An informational version with the commit suffix the SDK appends replaced; any other value as it is.</summary>
     public static string WithoutCommitSuffix(string informationalVersion, string revision)
     {

@@ -36,8 +36,18 @@ public sealed record KeyContext
     /// <summary>The checkout folder, which may differ between machines; null when relocation is off (absolute paths are then part of the key).</summary>
     public string? RepositoryRoot { get; init; }
 
-    /// <summary>The commit id the SDK stamps into the AssemblyInfo and Source Link files; null in strict mode, so it stays in the key.</summary>
+    /// <summary>
+    /// The commit id the SDK appends to the informational version in the generated AssemblyInfo; null in strict mode,
+    /// and when <c>$(SourceRevisionId)</c> is not the commit (see <see cref="CommitStamps.CommitOrNull"/>), so the value
+    /// stays in the key.
+    /// </summary>
     public string? SourceRevisionId { get; init; }
+
+    /// <summary>
+    /// The commit source control found, which Source Link writes into its map's URLs whatever <c>$(SourceRevisionId)</c>
+    /// says; null in strict mode. When null, <see cref="SourceRevisionId"/> stands for it.
+    /// </summary>
+    public string? SourceControlCommit { get; init; }
 
     /// <summary>Leave the version stamps git-height tools write per commit out of the key (ArtifactCacheVolatileVersion).</summary>
     public bool VolatileVersions { get; init; }

@@ -20,8 +20,8 @@ namespace ArtifactCache.Build.Compilation;
 /// <para>
 /// Two deliberate exceptions, both listed in the README: outside strict mode the commit id the SDK stamps into the
 /// informational version and the Source Link map is left out (found by parsing those two generated files, never by
-/// pattern); and analyzer configs are keyed with the repository root replaced, because only analyzers and generators
-/// read them (the one place the key relies on relocation without seeing the output, which verify mode checks).
+/// pattern); and global analyzer configs are keyed with the repository root replaced, because only analyzers and
+/// generators read them (the one place the key relies on relocation without seeing the output, which verify mode checks).
 /// </para>
 /// </summary>
 public sealed class CompilationKeyBuilder
@@ -66,11 +66,12 @@ public sealed class CompilationKeyBuilder
         var generated = context.IntermediateDirectory is null
             ? null
             : WithTrailingSeparator(Path.GetFullPath(Path.Combine(commandLine.ProjectDirectory, context.IntermediateDirectory)));
+        var mapIdentity = pathMap.Entries.Count == 0 ? null : "pathmap-in-text:" + PathMapInText.MapIdentity(pathMap);
         var contentHashes = new ConcurrentDictionary<string, string>(PathComparer);
         var extraInputs = new ConcurrentBag<(string Path, KeyInput Input)>();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, path =>
         {
-            contentHashes[path] = HashContent(path, root, generated, context, commandLine, extraInputs);
+            contentHashes[path] = HashContent(path, root, generated, context, commandLine, mapIdentity, extraInputs);
         });
 
         var inputs = new List<KeyInput>
@@ -139,24 +140,25 @@ public sealed class CompilationKeyBuilder
         return CompilationKey.FromInputs(inputs);
     }
 
-    private static string InputName(CompilerArgument argument, string? root, PathMap pathMap)
+    private string InputName(CompilerArgument argument, string? root, PathMap pathMap)
     {
         var path = argument.Switch switch
         {
             // Embedded files become pdb documents under their mapped path.
             "embed" => MappedName(argument.Path!, pathMap),
-            _ when argument.Kind == ArgumentKind.LocationFreeInput || IsGlobalConfig(argument) => "{any}/" + Path.GetFileName(argument.Path!),
+            _ when argument.Kind == ArgumentKind.LocationFreeInput || (argument.Switch == "analyzerconfig" && IsGlobalConfig(argument.Path!)) => "{any}/" + Path.GetFileName(argument.Path!),
             _ => RelativeName(argument.Path!, root),
         };
         return argument.Switch == "@" ? "@" + path : $"/{argument.Switch}:{argument.Prefix}{path}{argument.Suffix}";
     }
 
-    // A .globalconfig (and the SDK's generated, global editorconfig) applies wherever it lives; an .editorconfig
-    // applies to the folder it is in, so its folder is part of what it means.
-    private static bool IsGlobalConfig(CompilerArgument argument) =>
-        argument.Switch == "analyzerconfig" && !string.Equals(Path.GetFileName(argument.Path), ".editorconfig", StringComparison.OrdinalIgnoreCase);
+    // A global config applies wherever it lives; any other analyzer config, whatever its name, applies to the sources
+    // under its own folder, so its folder is part of what it means. The compiler decides by name and content, and so
+    // does the key (remembered with the file's hash, so the file is read once).
+    private bool IsGlobalConfig(string path) =>
+        _hasher.Hash(path, "analyzerconfig-scope", p => AnalyzerConfigScope.IsGlobal(p, File.ReadAllText(p)) ? "global" : "folder") == "global";
 
-    private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, ConcurrentBag<(string, KeyInput)> extraInputs)
+    private string HashContent(string path, string? root, string? generated, KeyContext context, CompilerCommandLine commandLine, string? mapIdentity, ConcurrentBag<(string, KeyInput)> extraInputs)
     {
         if (!File.Exists(path))
         {
@@ -164,6 +166,26 @@ public sealed class CompilationKeyBuilder
         }
 
         var roles = commandLine.Arguments.Where(a => a.Path is not null && string.Equals(a.Path, path, PathComparison)).Select(a => a.Switch).ToList();
+
+        // The compiler maps a path written in a source (#line, #pragma checksum, and so [CallerFilePath] and the pdb) by
+        // its prefix: whether the text spells out a mapped folder, and where, decides what the outputs hold, while the
+        // text alone is the same in every checkout. And a directive's file name is resolved and made a full path before
+        // it is mapped, so a relative name, or one with "..", can land inside the mapped folder in one checkout and
+        // outside it in another. Both are derived from one read of the file and remembered with its hash.
+        if (mapIdentity is not null && roles.Contains(null) &&
+            _hasher.Hash(path, mapIdentity + ":" + commandLine.Language, p => DescribeMappedText(p, commandLine)) is { } described)
+        {
+            var (spelled, directives) = (described[..64], described[65..]);
+            if (spelled != NoneHash)
+            {
+                extraInputs.Add((path, new KeyInput($"paths /pathmap rewrites in {MappedName(path, commandLine.PathMap)}", spelled)));
+            }
+
+            if (directives != NoneHash)
+            {
+                extraInputs.Add((path, new KeyInput($"file names in directives of {MappedName(path, commandLine.PathMap)}", directives)));
+            }
+        }
 
         // An F# type provider runs code inside the compiler that may read any file (a JSON sample, a database schema):
         // nothing lists those reads, so no key can cover them.
@@ -220,17 +242,31 @@ public sealed class CompilationKeyBuilder
             return FileHasher.HashText(split.Text);
         }
 
-        if (context.SourceRevisionId is not null && roles.Contains("sourcelink"))
+        if ((context.SourceControlCommit ?? context.SourceRevisionId) is { } sourceLinkCommit && roles.Contains("sourcelink"))
         {
-            return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), context.SourceRevisionId));
+            return FileHasher.HashText(CommitStamps.WithoutSourceLinkCommit(File.ReadAllText(path), sourceLinkCommit));
         }
 
-        if (root is not null && roles.Contains("analyzerconfig") && IsUnder(path, root))
+        // A global config's sections name sources by absolute path and the SDK's generated one holds the project folder:
+        // with the root replaced they mean the same in every checkout. A folder-scoped config's section names are globs
+        // relative to its own folder, where the root's text would mean another file: it is keyed byte for byte.
+        if (root is not null && roles.Contains("analyzerconfig") && IsUnder(path, root) && IsGlobalConfig(path))
         {
             return FileHasher.HashText(WithoutRoot(File.ReadAllText(path), root));
         }
 
         return _hasher.Hash(path) ?? MissingFile;
+    }
+
+    // Stands for "nothing to describe" in DescribeMappedText's pair, which is two hashes of 64 characters.
+    private static readonly string NoneHash = new('0', 64);
+
+    private static string DescribeMappedText(string path, CompilerCommandLine commandLine)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var spelled = PathMapInText.Describe(bytes, commandLine.PathMap);
+        var directives = DirectivePaths.Describe(bytes, path, commandLine.Language, commandLine.PathMap);
+        return (spelled is null ? NoneHash : FileHasher.HashText(spelled)) + " " + (directives is null ? NoneHash : FileHasher.HashText(directives));
     }
 
     /// <summary>

@@ -9,6 +9,12 @@ public sealed record InputChange(string Input, string Change);
 /// </summary>
 public static class KeyDiff
 {
+    /// <summary>
+    /// The manifest input of a project that keeps absolute paths although the package would relocate it: it sets
+    /// <c>DeterministicSourcePaths=false</c> itself.
+    /// </summary>
+    public const string ProjectKeepsAbsolutePaths = "relocation off: the project sets DeterministicSourcePaths=false";
+
     // Compiler switches by the MSBuild property a user sets, so the explanation speaks the user's language.
     private static readonly Dictionary<string, string> PropertyNames = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -73,7 +79,69 @@ public static class KeyDiff
         }
 
         // Several switches can map to one property (/debug+ and /debug:portable): name each property once.
-        return changes.GroupBy(c => c.Input, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var named = changes.GroupBy(c => c.Input, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        return AbsolutePathsCause(current) is { } cause ? WithMovedFilesAsOne(named, before, after, cause) : named;
+    }
+
+    // Without relocation every file is keyed by its absolute path, so in another checkout each one is "removed" and
+    // "added" again: name the setting that keeps paths absolute instead of every file.
+    private static string? AbsolutePathsCause(IReadOnlyList<KeyInput> current) =>
+        current.Any(i => i.Name == ProjectKeepsAbsolutePaths)
+            ? "the checkout folder: paths are absolute because the project sets DeterministicSourcePaths=false"
+            : current.Any(i => i.Name == "relocation" && i.Hash == "absolute paths")
+                ? "the checkout folder: paths are absolute because ArtifactCacheRelocatable=false"
+                : null;
+
+    private static List<InputChange> WithMovedFilesAsOne(List<InputChange> changes, Dictionary<string, KeyInput> before, Dictionary<string, KeyInput> after, string cause)
+    {
+        var removed = before.Keys.Where(k => !after.ContainsKey(k) && Path.IsPathFullyQualified(k)).ToList();
+        var added = after.Keys.Where(k => !before.ContainsKey(k) && Path.IsPathFullyQualified(k)).ToList();
+        var moved = new List<(string Removed, string Added, string Tail)>();
+        foreach (var name in added)
+        {
+            // The same file in another folder: the longest common tail that holds at least the file name.
+            var match = removed
+                .Select(r => (Removed: r, Tail: CommonTail(r, name)))
+                .Where(m => m.Tail.Length > 0)
+                .OrderByDescending(m => m.Tail.Length)
+                .FirstOrDefault();
+            if (match.Removed is not null)
+            {
+                removed.Remove(match.Removed);
+                moved.Add((match.Removed, name, match.Tail));
+            }
+        }
+
+        // Inputs whose value is an absolute path (the pdb path in the assembly, the generated sources folder) moved too.
+        var movedValues = after
+            .Where(a => before.TryGetValue(a.Key, out var b) && b.Hash != a.Value.Hash &&
+                        Path.IsPathFullyQualified(b.Hash) && Path.IsPathFullyQualified(a.Value.Hash) && CommonTail(b.Hash, a.Value.Hash).Length > 0)
+            .Select(a => Describe(a.Key, a.Value))
+            .ToHashSet(StringComparer.Ordinal);
+        if (moved.Count == 0 && movedValues.Count == 0)
+        {
+            return changes;
+        }
+
+        var result = new List<InputChange> { new(cause, "value") };
+        var movedNames = moved.SelectMany(m => new[] { Describe(m.Removed, before[m.Removed]), Describe(m.Added, after[m.Added]) }).ToHashSet(StringComparer.Ordinal);
+        result.AddRange(moved.Where(m => before[m.Removed].Hash != after[m.Added].Hash).Select(m => new InputChange(m.Tail, "content")));
+        result.AddRange(changes.Where(c => !(c.Change is "added" or "removed" && movedNames.Contains(c.Input)) && !movedValues.Contains(c.Input)));
+        return result;
+    }
+
+    // "/a/repo/src/A.cs" and "/b/repo/src/A.cs" share "repo/src/A.cs": whole segments only, the file name at least.
+    private static string CommonTail(string left, string right)
+    {
+        var l = left.Split('/', '\\');
+        var r = right.Split('/', '\\');
+        var count = 0;
+        while (count < l.Length && count < r.Length && l[^(count + 1)] == r[^(count + 1)])
+        {
+            count++;
+        }
+
+        return count == 0 || count == l.Length || count == r.Length ? "" : string.Join("/", l[^count..]);
     }
 
     /// <summary>"src/Parser.cs (content), DefineConstants" for a log line.</summary>

@@ -39,9 +39,16 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
     /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
     public string? RepositoryRoot { get; set; }
 
+    /// <summary>$(SourceRevisionId): the commit by default, though a build may set it to anything (a build stamp).</summary>
     public string? SourceRevisionId { get; set; }
 
+    /// <summary>The commit source control found: the RevisionId of the git SourceRoot.</summary>
+    public string? SourceControlCommit { get; set; }
+
     public string? GeneratedAssemblyInfoFile { get; set; }
+
+    /// <summary>$(DeterministicSourcePaths): "false" set by the project keeps local paths although the package relocates.</summary>
+    public string? DeterministicSourcePaths { get; set; }
 
     /// <summary>Keep the commit id in the key (ArtifactCacheStrict).</summary>
     public bool Strict { get; set; }
@@ -108,7 +115,7 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
                 outcome = new CachedCompilation(store, settings, log, new CompilationKeyBuilder(BuildState.Hasher(BuildEngine, ImmutableFolders), new DerivedHashes(settings.DerivedDirectory)), history, new SdkCompilerTask(BuildEngine, log)).Run(request, _cancel.Token);
                 // What this node hashed once and remembers for its life, the next build's warm-up hashes before its first key.
                 HitWarmUp.RememberFiles(settings.DerivedDirectory, FileHasher.Shared);
-                if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && NullIfEmpty(SourceRevisionId) is { } commit && request.HistoryIdentity is { } identity)
+                if (settings.Prefetch && outcome.Key is not null && (outcome.IsHit || outcome.Stored) && CommitStamps.PredictionRevision(SourceRevisionId, SourceControlCommit) is { } commit && request.HistoryIdentity is { } identity)
                 {
                     // The next clone of this commit can then fetch this project's artifact before its references are built.
                     store.PublishPrediction(
@@ -181,13 +188,21 @@ public sealed class CacheCompile : Microsoft.Build.Utilities.Task, ICancelableTa
             KeyContext = new KeyContext
             {
                 RepositoryRoot = root,
-                SourceRevisionId = Strict ? null : NullIfEmpty(SourceRevisionId),
+                SourceRevisionId = Strict ? null : CommitStamps.CommitOrNull(NullIfEmpty(SourceRevisionId), NullIfEmpty(SourceControlCommit)),
+                SourceControlCommit = Strict ? null : NullIfEmpty(SourceControlCommit),
                 GeneratedAssemblyInfoFile = NullIfEmpty(GeneratedAssemblyInfoFile),
                 IntermediateDirectory = NullIfEmpty(IntermediateDirectory),
                 CompilerFiles = CompilerIdentityFiles(CompilerPath, Language),
                 CompilerRuntime = CompilerRuntime.Describe(CompilerPath, NullIfEmpty(DotnetHostPath)),
                 CompilerEnvironment = CompilerEnvironment ?? "",
-                Extra = [new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out")],
+                Extra =
+                [
+                    new KeyInput("strict", Strict ? "commit in key" : "commit stamps left out"),
+                    // Names the project's own setting when another checkout misses on every path (see KeyDiff).
+                    .. root is not null && string.Equals(NullIfEmpty(DeterministicSourcePaths), "false", StringComparison.OrdinalIgnoreCase)
+                        ? [new KeyInput(KeyDiff.ProjectKeepsAbsolutePaths, "")]
+                        : Array.Empty<KeyInput>(),
+                ],
             },
             Invocation = new CompilerInvocation
             {

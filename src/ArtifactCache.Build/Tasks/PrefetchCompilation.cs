@@ -25,8 +25,11 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
     /// <summary>The folder mapped with PathMap; empty when relocation is off.</summary>
     public string? RepositoryRoot { get; set; }
 
-    /// <summary>The commit: without one there is no prediction.</summary>
+    /// <summary>$(SourceRevisionId): the commit by default, though a build may set it to a stamp.</summary>
     public string? SourceRevisionId { get; set; }
+
+    /// <summary>The commit source control found. Without it or <see cref="SourceRevisionId"/> there is no prediction.</summary>
+    public string? SourceControlCommit { get; set; }
 
     public bool Strict { get; set; }
 
@@ -35,7 +38,8 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
 
     public override bool Execute()
     {
-        if (string.IsNullOrWhiteSpace(SourceRevisionId))
+        // Named as CacheCompile names the prediction it publishes, by what the key holds of the commit and the stamp.
+        if (CommitStamps.PredictionRevision(SourceRevisionId, SourceControlCommit) is not { } revision)
         {
             return true;
         }
@@ -52,8 +56,8 @@ public sealed class PrefetchCompilation : Microsoft.Build.Utilities.Task
             var session = BuildState.Sessions(BuildEngine).Get(settings.LocalDirectory);
             var identity = KeyHistory.ProjectIdentity(ProjectPath, NullIfEmpty(RepositoryRoot), NullIfEmpty(TargetFramework), NullIfEmpty(Configuration));
             BuildState.Stores(BuildEngine).Get(settings, session).StartPrefetch(
-                RemotePrefetch.PredictionKey(identity, SourceRevisionId!, Strict, settings.VolatileVersions),
-                RemotePrefetch.IndexKey(SourceRevisionId!, NullIfEmpty(Configuration), NullIfEmpty(SolutionFileName), Strict, settings.VolatileVersions));
+                RemotePrefetch.PredictionKey(identity, revision, Strict, settings.VolatileVersions),
+                RemotePrefetch.IndexKey(revision, NullIfEmpty(Configuration), NullIfEmpty(SolutionFileName), Strict, settings.VolatileVersions));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
         {

@@ -15,7 +15,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     /// <summary>A small checkout: a project with a source, generated AssemblyInfo and editorconfig, plus a reference outside it.</summary>
     private sealed record Checkout(string Root, string Project, string Reference, string Compiler);
 
-    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}", string extraAttributes = "", string? sourceLinkRoot = null)
+    private Checkout CreateCheckout(string name, string revision = Sha1, string referenceFolder = "refs", string source = "class A {}", string extraAttributes = "", string? sourceLinkRoot = null, string? sourceRevisionId = null)
     {
         var root = Path.Combine(_scratch.FullName, name);
         var project = Path.Combine(root, "src", "Lib");
@@ -23,7 +23,7 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         Directory.CreateDirectory(obj);
         File.WriteAllText(Path.Combine(project, "A.cs"), source);
         // As the SDK writes it (WriteCodeFragment), with the commit Source Link adds to the informational version.
-        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"using System;\r\n[assembly: System.Reflection.AssemblyCompanyAttribute(\"Lib\")]\r\n[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+{revision}\")]\r\n{extraAttributes}");
+        File.WriteAllText(Path.Combine(obj, "Lib.AssemblyInfo.cs"), $"using System;\r\n[assembly: System.Reflection.AssemblyCompanyAttribute(\"Lib\")]\r\n[assembly: System.Reflection.AssemblyInformationalVersionAttribute(\"1.0.0+{sourceRevisionId ?? revision}\")]\r\n{extraAttributes}");
         File.WriteAllText(Path.Combine(obj, "Lib.editorconfig"), $"is_global = true\nbuild_property.ProjectDir = {project}{Path.DirectorySeparatorChar}\n[{Path.Combine(project, "A.cs")}]\n");
         // With deterministic source paths the map's keys are the mapped root, the same in every checkout.
         File.WriteAllText(Path.Combine(obj, "Lib.sourcelink.json"), $"{{\"documents\":{{\"{sourceLinkRoot ?? "/_/"}*\":\"https://raw.example.com/org/repo/{revision}/*\"}}}}");
@@ -48,13 +48,15 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         "A.cs", "obj/Lib.AssemblyInfo.cs", .. extra,
     ];
 
-    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp)
+    private static CompilationKey Key(Checkout c, bool relocatable = true, string? revision = Sha1, string[]? extra = null, IEnumerable<string>? arguments = null, string runtime = "Microsoft.NETCore.App 10.0.1 x64", bool volatileVersions = false, CompilerLanguage language = CompilerLanguage.CSharp, string? sourceControlCommit = null)
     {
         var line = CompilerCommandLine.Parse(arguments ?? Arguments(c, extra ?? []), c.Project, language);
         return new CompilationKeyBuilder(new FileHasher()).Build(line, new KeyContext
         {
             RepositoryRoot = relocatable ? c.Root : null,
             SourceRevisionId = revision,
+            // As CacheCompile passes them: the commit source control found, which Source Link writes, outside strict mode.
+            SourceControlCommit = sourceControlCommit ?? revision,
             GeneratedAssemblyInfoFile = "obj/Lib.AssemblyInfo.cs",
             IntermediateDirectory = "obj",
             CompilerFiles = [c.Compiler],
@@ -309,5 +311,142 @@ public sealed class CompilationKeyBuilderTests : IDisposable
         Assert.Equal(Key(a, volatileVersions: true).Value, Key(b, volatileVersions: true).Value);
         // The assembly version is what dependents bind to: never left out.
         Assert.NotEqual(Key(b, volatileVersions: true).Value, Key(c, volatileVersions: true).Value);
+    }
+
+    [Fact]
+    public void An_analyzer_config_that_is_not_global_is_keyed_by_its_folder_whatever_its_name()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        const string rules = "[*.cs]\ndotnet_diagnostic.CA1822.severity = error\n";
+        File.WriteAllText(Path.Combine(a.Project, "Style.config"), rules);
+        Directory.CreateDirectory(Path.Combine(b.Root, "src", "Other"));
+        File.WriteAllText(Path.Combine(b.Root, "src", "Other", "Style.config"), rules);
+
+        // In a, the config's sections apply to the project's sources; in b, it sits beside them and applies to none.
+        var keyA = Key(a, extra: ["/analyzerconfig:Style.config"]);
+        var keyB = Key(b, extra: ["/analyzerconfig:../Other/Style.config"]);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Contains(keyA.Inputs, i => i.Name == "/analyzerconfig:{root}/src/Lib/Style.config");
+        Assert.Contains(keyB.Inputs, i => i.Name == "/analyzerconfig:{root}/src/Other/Style.config");
+    }
+
+    [Theory]
+    [InlineData("Style.config", "is_global = true\n[*.cs]\nkey = value\n", true)]
+    [InlineData("Style.config", "# settings\n  IS_GLOBAL : false  \n", true)]
+    [InlineData("Style.config", "root = true\r\nIs_Global=true\r\n", true)]
+    [InlineData("any.GLOBALCONFIG", "key = value\n", false)]
+    [InlineData(".GlobalConfig", "key = value\n", true)]
+    [InlineData("Style.config", "[*.cs]\nis_global = true\n", false)]
+    [InlineData("Style.config", "# is_global = true\n", false)]
+    [InlineData("Style.config", "; is_global = true\n", false)]
+    [InlineData("Style.config", "is_global_level = true\n", false)]
+    [InlineData("Style.config", "i\u017f_global = true\n", false)]
+    [InlineData(".editorconfig", "is_global = true\n", true)]
+    [InlineData(".editorconfig", "root = true\n", false)]
+    public void An_analyzer_config_is_global_by_the_compilers_rule(string name, string text, bool global)
+    {
+        Assert.Equal(global, AnalyzerConfigScope.IsGlobal(Path.Combine(_scratch.FullName, name), text));
+    }
+
+    [Fact]
+    public void A_global_config_is_keyed_wherever_it_lives_with_the_root_replaced()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        File.WriteAllText(Path.Combine(a.Project, "Style.config"), $"is_global = true\n[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        Directory.CreateDirectory(Path.Combine(b.Root, "src", "Other"));
+        File.WriteAllText(Path.Combine(b.Root, "src", "Other", "Style.config"), $"is_global = true\n[{Path.Combine(b.Project, "A.cs")}]\nkey = value\n");
+
+        var keyA = Key(a, extra: ["/analyzerconfig:Style.config"]);
+
+        Assert.Equal(keyA.Value, Key(b, extra: ["/analyzerconfig:../Other/Style.config"]).Value);
+        Assert.Contains(keyA.Inputs, i => i.Name == "/analyzerconfig:{any}/Style.config");
+    }
+
+    [Fact]
+    public void A_folder_scoped_config_is_keyed_byte_for_byte_since_its_sections_are_relative_to_its_folder()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // "[<a>/src/Lib/A.cs]" in a config in a's project folder names <a>/src/Lib/<a>/src/Lib/A.cs; in b the same
+        // position names another file, so replacing the root would equate two different rules.
+        File.WriteAllText(Path.Combine(a.Project, ".editorconfig"), $"[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        File.WriteAllText(Path.Combine(b.Project, ".editorconfig"), $"[{Path.Combine(b.Project, "A.cs")}]\nkey = value\n");
+
+        Assert.NotEqual(Key(a, extra: ["/analyzerconfig:.editorconfig"]).Value, Key(b, extra: ["/analyzerconfig:.editorconfig"]).Value);
+
+        File.WriteAllText(Path.Combine(b.Project, ".editorconfig"), $"[{Path.Combine(a.Project, "A.cs")}]\nkey = value\n");
+        Assert.Equal(Key(a, extra: ["/analyzerconfig:.editorconfig"]).Value, Key(b, extra: ["/analyzerconfig:.editorconfig"]).Value);
+    }
+
+    [Fact]
+    public void A_build_stamp_in_place_of_the_commit_is_an_input_and_source_link_is_read_with_the_real_commit()
+    {
+        // $(SourceRevisionId) set to a build stamp: the SDK appends the stamp to the informational version, while Source
+        // Link writes the commit source control found.
+        var a = CreateCheckout("a", revision: Sha1, sourceRevisionId: "build41");
+        var b = CreateCheckout("b", revision: Sha2, sourceRevisionId: "build42");
+        var c = CreateCheckout("c", revision: Sha2, sourceRevisionId: "build41");
+        CompilationKey StampKey(Checkout checkout, string stamp, string commit) =>
+            Key(checkout, revision: CommitStamps.CommitOrNull(stamp, commit), sourceControlCommit: commit);
+
+        var keyA = StampKey(a, "build41", Sha1);
+        var changes = KeyDiff.Compare(keyA.Inputs, StampKey(b, "build42", Sha2).Inputs);
+
+        Assert.Equal(["version stamps in src/Lib/obj/Lib.AssemblyInfo.cs: the version changed (ArtifactCacheVolatileVersion=true leaves it out of the key)"], changes.Select(x => x.Input));
+        // Another commit with the same stamp: only the Source Link map's commit differs, and that is left out.
+        Assert.Equal(keyA.Value, StampKey(c, "build41", Sha2).Value);
+    }
+
+    [Fact]
+    public void A_mapped_folder_spelled_in_a_source_is_keyed_by_where_the_map_rewrites_it()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // A committed source generated in checkout a: there the compiler maps the #line file (and [CallerFilePath]) to
+        // /_/gen/Foo.tt; in b the same text is outside the mapped folder and stays absolute.
+        var text = $"#line 1 \"{Path.Combine(a.Root, "gen", "Foo.tt")}\"\nclass A {{ }}\n";
+        File.WriteAllText(Path.Combine(a.Project, "A.cs"), text);
+        File.WriteAllText(Path.Combine(b.Project, "A.cs"), text);
+
+        var keyA = Key(a);
+        var keyB = Key(b);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Equal(["file names in directives of /_/src/Lib/A.cs", "paths /pathmap rewrites in /_/src/Lib/A.cs"], KeyDiff.Compare(keyB.Inputs, keyA.Inputs).Select(c => c.Input));
+        Assert.DoesNotContain(keyA.Inputs, i => i.Name.Contains(a.Root, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_source_that_spells_the_mapped_value_itself_is_keyed_by_its_text_alone()
+    {
+        var a = CreateCheckout("a", source: "#line 1 \"/_/gen/Foo.tt\"\nclass A { }\n");
+        var b = CreateCheckout("b", source: "#line 1 \"/_/gen/Foo.tt\"\nclass A { }\n");
+        var c = CreateCheckout("c");
+
+        Assert.Equal(Key(a).Value, Key(b).Value);
+        Assert.NotEqual(Key(a).Value, Key(c).Value);
+        Assert.DoesNotContain(Key(a).Inputs, i => i.Name.StartsWith("paths /pathmap rewrites", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_relative_directive_name_that_leaves_the_checkout_is_keyed_as_the_compiler_resolves_it()
+    {
+        var a = CreateCheckout("a");
+        var b = CreateCheckout("b");
+        // From src/Lib, "../../../a/gen/Foo.tt" is inside checkout a (mapped to /_/gen/Foo.tt) and outside checkout b
+        // (the absolute path); the text holds no checkout folder at all.
+        const string Text = "#line 1 \"../../../a/gen/Foo.tt\"\nclass A { }\n";
+        File.WriteAllText(Path.Combine(a.Project, "A.cs"), Text);
+        File.WriteAllText(Path.Combine(b.Project, "A.cs"), Text);
+
+        var keyA = Key(a);
+        var keyB = Key(b);
+
+        Assert.NotEqual(keyA.Value, keyB.Value);
+        Assert.Equal(["file names in directives of /_/src/Lib/A.cs"], KeyDiff.Compare(keyA.Inputs, keyB.Inputs).Select(c => c.Input));
+        Assert.DoesNotContain(keyA.Inputs, i => i.Name.StartsWith("paths /pathmap rewrites", StringComparison.Ordinal));
     }
 }

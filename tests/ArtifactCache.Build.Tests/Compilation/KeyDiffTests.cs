@@ -54,6 +54,43 @@ public sealed class KeyDiffTests
     }
 
     [Fact]
+    public void Another_checkout_of_a_project_that_keeps_absolute_paths_names_that_setting_first_instead_of_every_file()
+    {
+        KeyInput[] Checkout(string root, string parser) =>
+        [
+            new("relocation", "names under the repository root are relative to it"),
+            new(KeyDiff.ProjectKeepsAbsolutePaths, ""),
+            new("/nullable:enable", ""),
+            new($"{root}/src/Parser.cs", parser),
+            new($"{root}/src/Lexer.cs", "2222"),
+            new("{root}/src/.editorconfig", "3333"),
+            new("pdb path in the assembly", $"{root}/src/obj/Debug/Lib.pdb"),
+        ];
+
+        var changes = KeyDiff.Compare(Checkout("/work/one", "1111"), Checkout("/work/two", "1112"));
+
+        Assert.Equal(
+            [
+                new InputChange("the checkout folder: paths are absolute because the project sets DeterministicSourcePaths=false", "value"),
+                new InputChange("src/Parser.cs", "content"),
+            ],
+            changes);
+        Assert.StartsWith("the checkout folder: paths are absolute because the project sets DeterministicSourcePaths=false, ", KeyDiff.Summarise(changes, 5), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_relocation_a_new_file_in_the_same_checkout_is_only_added()
+    {
+        KeyInput[] before = [new("relocation", "absolute paths"), new("/work/one/src/Parser.cs", "1111")];
+        KeyInput[] after = [.. before, new("/work/one/src/Lexer.cs", "2222")];
+
+        Assert.Equal([new InputChange("/work/one/src/Lexer.cs", "added")], KeyDiff.Compare(before, after));
+
+        KeyInput[] moved = [new("relocation", "absolute paths"), new("/work/two/src/Parser.cs", "1111")];
+        Assert.Equal([new InputChange("the checkout folder: paths are absolute because ArtifactCacheRelocatable=false", "value")], KeyDiff.Compare(before, moved));
+    }
+
+    [Fact]
     public void Identical_manifests_have_no_changes() => Assert.Empty(KeyDiff.Compare(Baseline, Baseline.ToArray()));
 
     [Fact]
