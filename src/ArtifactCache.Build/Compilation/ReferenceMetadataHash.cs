@@ -64,9 +64,9 @@ internal static class ReferenceMetadataHash
 
             var walker = new Walker(image.AsSpan(start, size).ToArray(), pe.GetMetadataReader(), stamps);
             using var canon = new Canon();
-            // "/3": the #US heap is not part of the form ("/2" hashed it); "/2" added managed resources ("/1" left them
-            // out, and so let F# dependents hit stale). A new form never equals an old one's hash.
-            canon.Text("ArtifactCache.ReferenceMetadataHash/3");
+            // "/4" leaves the StandAloneSig table out, "/3" the #US heap; "/2" added managed resources ("/1" left them out,
+            // and so let F# dependents hit stale). A new form never equals an old one's hash.
+            canon.Text("ArtifactCache.ReferenceMetadataHash/4");
             // The headers a compiler consults: the target machine and the CLI flags (32-bit required, IL only).
             canon.UInt32((uint)headers.CoffHeader.Machine);
             canon.UInt32((uint)headers.CoffHeader.Characteristics);
@@ -290,6 +290,12 @@ internal static class ReferenceMetadataHash
     private const int CustomAttributeTable = 0x0C;
     private const int CustomAttributeValueColumn = 2;
 
+    // Tables only IL points into, read (and bounds-checked) but left out of the form: StandAloneSig (0x11) holds the
+    // local-variable signatures of method bodies (and calli call sites), so adding a local to a body adds a row. No
+    // column of another table refers to it but HasCustomAttribute, whose attributes on a local signature no compiler
+    // reads either.
+    private const ulong IlOnlyTables = 1UL << 0x11;
+
     // The tables of each coded index, by tag; -1 for the tags CustomAttributeType leaves unused (II.24.2.6).
     private static readonly int[][] CodedTables =
     [
@@ -495,7 +501,7 @@ internal static class ReferenceMetadataHash
                 return false;   // a table this schema does not know (portable pdb tables included): fail closed
             }
 
-            canon.UInt64(present);
+            canon.UInt64(present & ~IlOnlyTables);
             canon.UInt64(sorted);
             at += 24;
 
@@ -506,7 +512,10 @@ internal static class ReferenceMetadataHash
                 {
                     rows[table] = ReadInt32(at);
                     at += 4;
-                    canon.UInt32((uint)rows[table]);
+                    if ((IlOnlyTables & (1UL << table)) == 0)
+                    {
+                        canon.UInt32((uint)rows[table]);
+                    }
                 }
             }
 
@@ -565,7 +574,10 @@ internal static class ReferenceMetadataHash
                     for (var c = 0; c < columns.Length; c++)
                     {
                         var value = sizes[c] == 1 ? ReadByte(at) : sizes[c] == 2 ? ReadUInt16(at) : ReadUInt32(at);
-                        WriteValue(canon, table, row, c, columns[c].Kind, value);
+                        if ((IlOnlyTables & (1UL << table)) == 0)
+                        {
+                            WriteValue(canon, table, row, c, columns[c].Kind, value);
+                        }
                         at += sizes[c];
                     }
                 }

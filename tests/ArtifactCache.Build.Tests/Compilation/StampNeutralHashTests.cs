@@ -209,6 +209,19 @@ public sealed class StampNeutralHashTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_local_added_to_a_method_body_hashes_equal()
+    {
+        // Debug code keeps locals: the body's local signature is a StandAloneSig row, which only IL points to.
+        var first = EmitImplementation(Informational("1.0.0") + "public static class C { public static int M(int x) => x + 1; }");
+        var second = EmitImplementation(Informational("1.0.0") + "public static class C { public static int M(int x) { int y = x * 2; long z = y; return (int)z + 1; } }");
+
+        AssertMetadataHashed(first, second);
+        Assert.NotEqual(PlainHash(first), PlainHash(second));
+        Assert.NotEqual(StandAloneSignatures(first), StandAloneSignatures(second));
+        Assert.Equal(ReferenceMetadataHash.TryHash(first, VolatileStamps.None), ReferenceMetadataHash.TryHash(second, VolatileStamps.None));
+    }
+
     [Theory]
     [InlineData("public static class C { public const string S = \"a\"; }", "public static class C { public const string S = \"b\"; }")]   // Constant: #Blob
     [InlineData("public static class C { public static string M(string s) => \"a\"; }", "public static class C { public static string M(object s) => \"a\"; }")]   // signature
@@ -616,6 +629,14 @@ public sealed class StampNeutralHashTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         StampNeutralHash.Neutralise(bytes, stamps);
         return Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+    }
+
+    private static string StandAloneSignatures(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        var reader = pe.GetMetadataReader();
+        return string.Join(",", Enumerable.Range(1, reader.GetTableRowCount(TableIndex.StandAloneSig))
+            .Select(row => Convert.ToHexString(reader.GetBlobBytes(reader.GetStandaloneSignature(MetadataTokens.StandaloneSignatureHandle(row)).Signature))));
     }
 
     private static DebugDirectoryEntryType[] ReadDebugEntryTypes(string path)
