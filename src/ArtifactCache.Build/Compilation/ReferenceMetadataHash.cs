@@ -13,7 +13,8 @@ namespace ArtifactCache.Build.Compilation;
 /// Hashes what a compiler can read from a reference assembly: its metadata, in a canonical form that does not depend
 /// on where anything sits, and its managed resources. A compiler handed a reference reads its tables and the #Strings,
 /// #Blob and #GUID heaps (and the machine and CLI flags of its headers), never its IL, the #US heap of the string
-/// literals the IL loads, field data, Win32 resources, debug directory or PE layout; fsc
+/// literals the IL loads, the StandAloneSig table of its local-variable signatures, field data, Win32 resources, debug
+/// directory or PE layout; fsc
 /// also reads an F# reference's managed resources, which hold its F# signature and optimization data (the bodies of
 /// <c>inline</c> functions among them: a body edit that changes no table changes what a dependent compiles). So every table
 /// of the <c>#~</c> stream is walked by the ECMA-335 schema (partition II, §22) and each column contributes its
@@ -578,6 +579,7 @@ internal static class ReferenceMetadataHash
                         {
                             WriteValue(canon, table, row, c, columns[c].Kind, value);
                         }
+
                         at += sizes[c];
                     }
                 }
