@@ -334,6 +334,13 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
                 Fresh(clone => Edited(clone, body: true, 1000 + run, new(Package: true, Cache: _seededCache)))),
             new("api-edit", "Public-API edit in the bottom library, new commit, fresh clone, warm local cache", run =>
                 Fresh(clone => Edited(clone, body: false, 1000 + run, new(Package: true, Cache: _seededCache)))),
+            new("body-edit-netstandard", "String-literal edit in a method body of the netstandard2.0 library (no reference assembly), new commit, fresh clone, warm local cache", run =>
+                Fresh(clone =>
+                {
+                    solution.EditLiteral(clone, 1000 + run);
+                    Commit(clone, "string literal edit");
+                    return Build(clone, new(Package: true, Cache: _seededCache));
+                })),
             new("noop", "Build again, nothing changed, no package", _ => Build(_builtWithout, new(Package: false))),
             new("noop-cache", "Build again, nothing changed, package", _ => Build(_builtWith, new(Package: true, Cache: _seededCache))),
         ];
@@ -418,16 +425,16 @@ internal sealed class Bench(Dotnet dotnet, string work, string source, SolutionS
     {
         foreach (var project in solution.Projects)
         {
-            CopyCompilerOutputs(Path.Combine(_builtWithout, project.Folder), Path.Combine(clone, project.Folder), project.Name);
+            CopyCompilerOutputs(Path.Combine(_builtWithout, project.Folder), Path.Combine(clone, project.Folder), project.Name, project.Framework);
         }
 
         return RunsItsApps(clone, Build(clone, new(Package: false, Server: server, Extra: ["-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true"])));
     }
 
     // What the compiler writes for a project (csc, vbc and fsc alike); a name that matches nothing fails the floor build.
-    private static void CopyCompilerOutputs(string builtProject, string cloneProject, string assemblyName)
+    private static void CopyCompilerOutputs(string builtProject, string cloneProject, string assemblyName, string framework)
     {
-        var intermediate = Path.Combine("obj", "Debug", "net10.0");
+        var intermediate = Path.Combine("obj", "Debug", framework);
         string[] outputs = [assemblyName + ".dll", assemblyName + ".pdb", assemblyName + ".xml", Path.Combine("ref", assemblyName + ".dll"), Path.Combine("refint", assemblyName + ".dll")];
         foreach (var output in outputs)
         {
@@ -637,6 +644,12 @@ internal sealed class SolutionShape
 {
     public const string BottomLibrary = "Foundation.Primitives";
 
+    /// <summary>
+    /// A netstandard2.0 library at the bottom beside it: the SDK makes no reference assembly for it, so the projects above
+    /// are handed its implementation assembly.
+    /// </summary>
+    public const string NetStandardLibrary = "Foundation.Compat";
+
     private SolutionShape(string size, List<ProjectShape> projects, int filesPerLibrary, bool minVer)
     {
         Size = size;
@@ -656,7 +669,7 @@ internal sealed class SolutionShape
 
     public string SolutionFile => "Bench.slnx";
 
-    public int SourceFileCount => Projects.Sum(p => p.Kind != ProjectKind.Library ? 2 : p.Language == Language.CSharp ? FilesPerLibrary + 1 : OtherLanguageFiles + 1);
+    public int SourceFileCount => Projects.Sum(p => p.Kind != ProjectKind.Library || p.Name == NetStandardLibrary ? 2 : p.Language == Language.CSharp ? FilesPerLibrary + 1 : OtherLanguageFiles + 1);
 
     /// <summary>Feature files of the F# and the Visual Basic library: a quarter of a C# library's.</summary>
     public int OtherLanguageFiles => FilesPerLibrary / 4;
@@ -669,12 +682,13 @@ internal sealed class SolutionShape
         var projects = new List<ProjectShape>();
         void Add(string name, ProjectKind kind, params string[] references) => projects.Add(new ProjectShape(name, kind, references));
         void AddIn(Language language, string name, params string[] references) => projects.Add(new ProjectShape(name, ProjectKind.Library, references, language));
+        projects.Add(new ProjectShape(NetStandardLibrary, ProjectKind.Library, [], Framework: "netstandard2.0"));
 
         if (size == "quick")
         {
             Add(BottomLibrary, ProjectKind.Library);
-            Add("Foundation.Data", ProjectKind.Library);
-            Add("Domain.Orders", ProjectKind.Library, BottomLibrary);
+            Add("Foundation.Data", ProjectKind.Library, NetStandardLibrary);
+            Add("Domain.Orders", ProjectKind.Library, BottomLibrary, NetStandardLibrary);
             // An F# library on the bottom one (so the API edit reaches it) and a VB library beside it (so it does not),
             // each used by a C# project above.
             AddIn(Language.FSharp, "Domain.Rates", BottomLibrary);
@@ -685,10 +699,11 @@ internal sealed class SolutionShape
             return new SolutionShape(size, projects, filesPerLibrary: 12, minVer);
         }
 
-        // 3 foundation, 8 domain, 10 service libraries, 2 apps, 7 test projects: 30 C# projects; and an F# and a VB library.
+        // 4 foundation (one netstandard2.0), 8 domain, 10 service libraries, 2 apps, 7 test projects: 31 C# projects; and an
+        // F# and a VB library.
         Add(BottomLibrary, ProjectKind.Library);
-        Add("Foundation.Text", ProjectKind.Library, BottomLibrary);
-        Add("Foundation.Data", ProjectKind.Library);
+        Add("Foundation.Text", ProjectKind.Library, BottomLibrary, NetStandardLibrary);
+        Add("Foundation.Data", ProjectKind.Library, NetStandardLibrary);
         string[] domains = ["Catalog", "Orders", "Billing", "Shipping", "Customers", "Inventory", "Pricing", "Identity"];
         for (var i = 0; i < domains.Length; i++)
         {
@@ -773,6 +788,10 @@ internal sealed class SolutionShape
             File.WriteAllText(Path.Combine(folder, "Api.cs"), Code.Api(project, bodyConstant: 1, extraApi: null));
             switch (project.Kind)
             {
+                case ProjectKind.Library when project.Name == NetStandardLibrary:
+                    // No feature files: they use records, async streams and the regex generator, which netstandard2.0 lacks.
+                    File.WriteAllText(Path.Combine(folder, "Texts.cs"), Code.Texts(project, edition: 1));
+                    break;
                 case ProjectKind.Library:
                     for (var i = 0; i < FilesPerLibrary; i++)
                     {
@@ -798,6 +817,16 @@ internal sealed class SolutionShape
     public void EditApi(string root, int value) =>
         File.WriteAllText(ApiFile(root), Code.Api(Bottom, bodyConstant: 1, extraApi: value));
 
+    /// <summary>
+    /// A change of a string literal inside a method body of the netstandard2.0 library: only its IL and its #US heap
+    /// change, none of the metadata a dependent's compiler reads from its implementation assembly.
+    /// </summary>
+    public void EditLiteral(string root, int edition)
+    {
+        var project = Projects.Single(p => p.Name == NetStandardLibrary);
+        File.WriteAllText(Path.Combine(root, project.Folder, "Texts.cs"), Code.Texts(project, edition));
+    }
+
     private ProjectShape Bottom => Projects.Single(p => p.Name == BottomLibrary);
 
     private string ApiFile(string root) => Path.Combine(root, Bottom.Folder, "Api.cs");
@@ -817,7 +846,7 @@ internal enum Language
     VisualBasic,
 }
 
-internal sealed record ProjectShape(string Name, ProjectKind Kind, string[] References, Language Language = Language.CSharp)
+internal sealed record ProjectShape(string Name, ProjectKind Kind, string[] References, Language Language = Language.CSharp, string Framework = "net10.0")
 {
     public string Folder => Path.Combine(Kind == ProjectKind.Tests ? "tests" : "src", Name);
 
@@ -834,6 +863,7 @@ internal static class Code
         {
             ProjectKind.App => "    <OutputType>Exe</OutputType>\n",
             ProjectKind.Tests => "    <IsPackable>false</IsPackable>\n",
+            _ when project.Framework != "net10.0" => $"    <TargetFramework>{project.Framework}</TargetFramework>\n",
             _ => "",
         };
         var packages = project.Kind == ProjectKind.Tests
@@ -883,6 +913,21 @@ internal static class Code
 
             """;
     }
+
+    /// <summary>A method whose body builds a string from a literal; the edition changes the literal alone.</summary>
+    public static string Texts(ProjectShape project, int edition) => $$"""
+        namespace {{project.Name}};
+
+        /// <summary>Texts built inside method bodies.</summary>
+        public static class Texts
+        {
+            public static string Banner(int x)
+            {
+                return "{{project.Name}} banner, edition {{edition}}: " + x;
+            }
+        }
+
+        """;
 
     public static string Feature(ProjectShape project, int i) => $$"""
         using System.Runtime.CompilerServices;
@@ -1687,6 +1732,13 @@ internal static class Report
             ratios.Add((JsonNode)Ratio("dotnet test after a body edit at the bottom: test projects run", "test-replay", run.Count,
                 $"{expected.Count} (those that load the bottom library) of {solution.Projects.Count(p => p.Kind == ProjectKind.Tests)}", run.SequenceEqual(expected)));
             Ratio2("dotnet test, replaying unchanged test projects, against running all", "test-replay", "test-all", 1, "< 1");
+        }
+
+        if (byName.ContainsKey("body-edit-netstandard"))
+        {
+            var compiled = LastCompiled("body-edit-netstandard");
+            ratios.Add((JsonNode)Ratio("string-literal body edit in the netstandard2.0 library: projects compiled", "body-edit-netstandard", compiled.Count, "1",
+                compiled.Count == 1 && compiled.All(p => p == SolutionShape.NetStandardLibrary)));
         }
 
         if (byName.ContainsKey("body-edit-volatile"))

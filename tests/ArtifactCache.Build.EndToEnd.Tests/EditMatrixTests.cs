@@ -272,3 +272,132 @@ public sealed class EditMatrixTests : IClassFixture<WarmRepository>
 
     private static string Slug(string kind) => new(kind.Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
 }
+
+/// <summary>
+/// Targets that get no reference assembly (the SDK makes one only for .NET 5 and later): a library multi-targeted to
+/// netstandard2.0 and net472, and a dependent with the same targets, which is handed the library's implementation
+/// assembly. Built cold once, as a git repository.
+/// </summary>
+public sealed class WarmMultiTargetedRepository : IDisposable
+{
+    public const string Frameworks = "netstandard2.0;net472";
+
+    public WarmMultiTargetedRepository()
+    {
+        Source = Workspace.PathOf("origin");
+        Workspace.ImportPackageFromRepo(Source);
+        WriteProject("Lib", "");
+        Workspace.Write(Path.Combine(Source, "Lib", "Texts.cs"), """
+            namespace Lib
+            {
+                /// <summary>Texts.</summary>
+                public static class Texts
+                {
+                    /// <summary>A constant dependents compile into themselves.</summary>
+                    public const string Name = "lib";
+
+                    /// <summary>A greeting.</summary>
+                    public static string Greeting() => "hello";
+                }
+            }
+            """);
+        WriteProject("App", """<ProjectReference Include="../Lib/Lib.csproj" />""");
+        Workspace.Write(Path.Combine(Source, "App", "Uses.cs"), """
+            namespace App
+            {
+                /// <summary>Uses the library.</summary>
+                public static class Uses
+                {
+                    /// <summary>The library's texts.</summary>
+                    public static string Both() => Lib.Texts.Name + Lib.Texts.Greeting();
+                }
+            }
+            """);
+        Workspace.Git(Source, "init", "-q");
+        Workspace.Git(Source, "add", "-A");
+        Workspace.Git(Source, "commit", "-q", "-m", "initial");
+
+        var cold = Dotnet.Run(Path.Combine(Source, "App"), Cache, ["build"]);
+        if (!cold.Succeeded || cold.Misses.Count != 4)
+        {
+            throw new InvalidOperationException("The multi-targeted repository did not build cold as expected:\n" + cold);
+        }
+    }
+
+    public Workspace Workspace { get; } = new();
+
+    public string Source { get; }
+
+    public string Cache => Workspace.PathOf("cache");
+
+    public string Clone(string name)
+    {
+        var clone = Workspace.PathOf("clones", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(clone)!);
+        Workspace.Git(Workspace.Root, "clone", "-q", Source, clone);
+        return clone;
+    }
+
+    public void Dispose() => Workspace.Dispose();
+
+    private void WriteProject(string name, string items) =>
+        SampleSolution.WriteProject(Source, name, items, $"<TargetFrameworks>{Frameworks}</TargetFrameworks><LangVersion>latest</LangVersion>", tfm: "");
+}
+
+/// <summary>
+/// A dependent of a library without a reference assembly is keyed by what its compiler reads from the library's
+/// implementation assembly: its metadata, not its IL or the string literals the IL loads.
+/// </summary>
+public sealed class MultiTargetedEditMatrixTests : IClassFixture<WarmMultiTargetedRepository>
+{
+    private readonly WarmMultiTargetedRepository _warm;
+
+    public MultiTargetedEditMatrixTests(WarmMultiTargetedRepository warm)
+    {
+        _warm = warm;
+    }
+
+    [Theory]
+    // A string literal in a method body lives in the #US heap, which only IL reads.
+    [InlineData("method body string literal", "=> \"hello\"", "=> \"hello, and a longer greeting\"", false)]
+    // A constant is metadata, and dependents compile its value into themselves.
+    [InlineData("public constant", "Name = \"lib\"", "Name = \"lib2\"", true)]
+    public void A_committed_edit_of_a_library_without_a_reference_assembly_misses_its_dependents_only_if_their_compiler_reads_it(
+        string kind, string from, string to, bool dependentsMiss)
+    {
+        var clone = _warm.Clone(kind.Replace(' ', '-'));
+        var texts = Path.Combine(clone, "Lib", "Texts.cs");
+        var text = File.ReadAllText(texts);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        File.WriteAllText(texts, text.Replace(from, to, StringComparison.Ordinal));
+        Workspace.Git(clone, "commit", "-q", "-am", kind);
+
+        var run = Dotnet.Run(Path.Combine(clone, "App"), _warm.Cache, ["build"]);
+
+        Assert.True(run.Succeeded, run.ToString());
+        string[] expected = dependentsMiss
+            ? ["App netstandard2.0", "App net472", "Lib netstandard2.0", "Lib net472"]
+            : ["Lib netstandard2.0", "Lib net472"];
+        var misses = run.Report.Where(r => !r.IsHit).Select(r => r.ProjectName + " " + r.TargetFramework).Order(StringComparer.Ordinal);
+        Assert.True(expected.Order(StringComparer.Ordinal).SequenceEqual(misses), $"expected misses [{string.Join(", ", expected)}]\n{run}");
+        Assert.Equal(4, run.Report.Count);
+    }
+
+    [Fact]
+    public void In_strict_mode_a_string_literal_edit_of_a_library_without_a_reference_assembly_compiles_only_the_library()
+    {
+        // Strict mode keys the commit, so only an edit within one commit can hit; its dependents read the same metadata.
+        var clone = _warm.Clone("strict-literal");
+        string[] strict = ["build", "-p:ArtifactCacheStrict=true"];
+        var first = Dotnet.Run(Path.Combine(clone, "App"), _warm.Cache, strict);
+        Assert.True(first.Succeeded && first.Misses.Count == 4, first.ToString());
+        var texts = Path.Combine(clone, "Lib", "Texts.cs");
+        File.WriteAllText(texts, File.ReadAllText(texts).Replace("=> \"hello\"", "=> \"hello, and a longer greeting\"", StringComparison.Ordinal));
+
+        var run = Dotnet.Run(Path.Combine(clone, "App"), _warm.Cache, strict);
+
+        Assert.True(run.Succeeded, run.ToString());
+        Assert.Equal(["Lib", "Lib"], run.Misses);
+        Assert.Equal(["App", "App"], run.Hits);
+    }
+}

@@ -480,7 +480,7 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
         var lib = Entry(run, "Lib");
         Assert.False(lib.IsHit, run.ToString());
         Assert.False(lib.Stored, run.ToString());
-        Assert.StartsWith("not stored: an input changed while it compiled", lib.Reason ?? "", StringComparison.Ordinal);
+        Assert.StartsWith("an input changed while it compiled", lib.Reason ?? "", StringComparison.Ordinal);
         Assert.Contains("Edited.cs", lib.Reason, StringComparison.Ordinal);
         Assert.Contains("edited while the compiler ran", File.ReadAllText(Path.Combine(clone, "Lib", "Edited.cs")), StringComparison.Ordinal);
         Assert.NotNull(lib.Key);
@@ -585,7 +585,7 @@ public sealed class SoundnessTests : IClassFixture<SoundRepository>
             var lib = Entry(run, "Lib");
             Assert.False(lib.IsHit, run.ToString());
             Assert.False(lib.Stored, run.ToString());
-            Assert.StartsWith("not stored: a generator or analyzer failed (CS8785)", lib.Reason ?? "", StringComparison.Ordinal);
+            Assert.StartsWith("a generator or analyzer failed (CS8785)", lib.Reason ?? "", StringComparison.Ordinal);
             var app = Entry(run, "App");
             Assert.False(app.IsHit, run.ToString());
             Assert.Null(app.Key);

@@ -421,7 +421,7 @@ public sealed class CachedCompilation
 
             if (NotStorableReason(key, request, compiled, touched, compileStart, out var reads) is { } notStorable)
             {
-                return outcome with { Reason = "not stored: " + notStorable, Files = outputs.Count, Duration = stopwatch.Elapsed };
+                return outcome with { Reason = notStorable, Files = outputs.Count, Duration = stopwatch.Elapsed };
             }
 
             var checkedAt = stopwatch.ElapsedMilliseconds;

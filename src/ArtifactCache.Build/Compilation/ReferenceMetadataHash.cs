@@ -11,8 +11,10 @@ namespace ArtifactCache.Build.Compilation;
 
 /// <summary>
 /// Hashes what a compiler can read from a reference assembly: its metadata, in a canonical form that does not depend
-/// on where anything sits, and its managed resources. A compiler handed a reference reads its tables and heaps (and the
-/// machine and CLI flags of its headers), never its IL, field data, Win32 resources, debug directory or PE layout; fsc
+/// on where anything sits, and its managed resources. A compiler handed a reference reads its tables and the #Strings,
+/// #Blob and #GUID heaps (and the machine and CLI flags of its headers), never its IL, the #US heap of the string
+/// literals the IL loads, the StandAloneSig table of its local-variable signatures, field data, Win32 resources, debug
+/// directory or PE layout; fsc
 /// also reads an F# reference's managed resources, which hold its F# signature and optimization data (the bodies of
 /// <c>inline</c> functions among them: a body edit that changes no table changes what a dependent compiles). So every table
 /// of the <c>#~</c> stream is walked by the ECMA-335 schema (partition II, §22) and each column contributes its
@@ -63,8 +65,9 @@ internal static class ReferenceMetadataHash
 
             var walker = new Walker(image.AsSpan(start, size).ToArray(), pe.GetMetadataReader(), stamps);
             using var canon = new Canon();
-            // "/2": managed resources are part of the form ("/1" left them out, and so let F# dependents hit stale).
-            canon.Text("ArtifactCache.ReferenceMetadataHash/2");
+            // "/4" leaves the StandAloneSig table out, "/3" the #US heap; "/2" added managed resources ("/1" left them out,
+            // and so let F# dependents hit stale). A new form never equals an old one's hash.
+            canon.Text("ArtifactCache.ReferenceMetadataHash/4");
             // The headers a compiler consults: the target machine and the CLI flags (32-bit required, IL only).
             canon.UInt32((uint)headers.CoffHeader.Machine);
             canon.UInt32((uint)headers.CoffHeader.Characteristics);
@@ -288,6 +291,12 @@ internal static class ReferenceMetadataHash
     private const int CustomAttributeTable = 0x0C;
     private const int CustomAttributeValueColumn = 2;
 
+    // Tables only IL points into, read (and bounds-checked) but left out of the form: StandAloneSig (0x11) holds the
+    // local-variable signatures of method bodies (and calli call sites), so adding a local to a body adds a row. No
+    // column of another table refers to it but HasCustomAttribute, whose attributes on a local signature no compiler
+    // reads either.
+    private const ulong IlOnlyTables = 1UL << 0x11;
+
     // The tables of each coded index, by tag; -1 for the tags CustomAttributeType leaves unused (II.24.2.6).
     private static readonly int[][] CodedTables =
     [
@@ -461,8 +470,10 @@ internal static class ReferenceMetadataHash
                 return false;
             }
 
-            // The user strings are read only by IL, but cost nothing to keep: raw, length-prefixed.
-            canon.Bytes(_userStrings.Offset < 0 ? [] : _md.AsSpan(_userStrings.Offset, _userStrings.Size));
+            // The #US heap is left out: only IL reads it (ldstr tokens), and no metadata table or other heap points into
+            // it, so a compiler reading a reference never sees it. Keeping it made an edit of a string literal in one
+            // method body of an implementation assembly (a netstandard2.0 or .NET Framework target, which gets no
+            // reference assembly) change every dependent's key. Its bounds are still checked above.
 
             FindVersionRows();
             return WriteTables(canon);
@@ -491,7 +502,7 @@ internal static class ReferenceMetadataHash
                 return false;   // a table this schema does not know (portable pdb tables included): fail closed
             }
 
-            canon.UInt64(present);
+            canon.UInt64(present & ~IlOnlyTables);
             canon.UInt64(sorted);
             at += 24;
 
@@ -502,7 +513,10 @@ internal static class ReferenceMetadataHash
                 {
                     rows[table] = ReadInt32(at);
                     at += 4;
-                    canon.UInt32((uint)rows[table]);
+                    if ((IlOnlyTables & (1UL << table)) == 0)
+                    {
+                        canon.UInt32((uint)rows[table]);
+                    }
                 }
             }
 
@@ -561,7 +575,11 @@ internal static class ReferenceMetadataHash
                     for (var c = 0; c < columns.Length; c++)
                     {
                         var value = sizes[c] == 1 ? ReadByte(at) : sizes[c] == 2 ? ReadUInt16(at) : ReadUInt32(at);
-                        WriteValue(canon, table, row, c, columns[c].Kind, value);
+                        if ((IlOnlyTables & (1UL << table)) == 0)
+                        {
+                            WriteValue(canon, table, row, c, columns[c].Kind, value);
+                        }
+
                         at += sizes[c];
                     }
                 }

@@ -264,7 +264,7 @@ public sealed class CachedTarget
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();
-            return miss with { Inputs = after.Inputs, Reason = $"not stored: an input changed while the target ran{(changed is null ? "" : $" ({changed.Input})")}", Duration = stopwatch.Elapsed };
+            return miss with { Inputs = after.Inputs, Reason = $"an input changed while the target ran{(changed is null ? "" : $" ({changed.Input})")}", Duration = stopwatch.Elapsed };
         }
 
         // Files older than the lookup were not written by this run (the target was up to date, or its condition false).
@@ -286,7 +286,7 @@ public sealed class CachedTarget
         {
             if (EntryName(path, declaration) is not { } name)
             {
-                return miss with { Inputs = after.Inputs, Reason = $"not stored: the output {path} has a name an artifact cannot hold", Duration = stopwatch.Elapsed };
+                return miss with { Inputs = after.Inputs, Reason = $"the output {path} has a name an artifact cannot hold", Duration = stopwatch.Elapsed };
             }
 
             files.Add(new ArtifactFile(name, path));

@@ -269,7 +269,7 @@ public sealed class CachedTestRun
         var stopwatch = Stopwatch.StartNew();
         var runTime = DateTime.UtcNow - lookup.StartedUtc;
         var miss = new CompilationOutcome { Succeeded = true, Result = "miss", Key = lookup.Key, Inputs = lookup.Inputs, Changes = lookup.Changes };
-        var written = lookup.Before.WrittenBy(request.TestAssembly, request.SharedResultsDirectory, out var userRun);
+        var written = lookup.Before.WrittenBy(request.TestAssembly, request.SharedResultsDirectory, out var userRun, out var noUserRun);
         // What the run's outcome is read from: the recorder's file for a Microsoft.Testing.Platform run, else a TRX.
         RunOutcome? run;
         string? problem = null;
@@ -288,18 +288,18 @@ public sealed class CachedTestRun
         else
         {
             run = userRun is null ? null : RunOutcome.Of(userRun);
-            problem = run is null ? $"no TRX of {Path.GetFileName(request.TestAssembly)} was written in {request.ResultsDirectory}" : null;
+            problem = run is null ? noUserRun ?? $"no TRX of {Path.GetFileName(request.TestAssembly)} was written in {request.ResultsDirectory}" : null;
         }
 
         if (run is null)
         {
-            return miss with { Reason = $"not stored: the run's outcome is unknown ({problem})", Duration = stopwatch.Elapsed };
+            return miss with { Reason = $"the run's outcome is unknown ({problem})", Duration = stopwatch.Elapsed };
         }
 
         if (run.NotAPass is { } notAPass)
         {
             // The run succeeded by its exit code, but its results say otherwise: never store what is not a clean pass.
-            return miss with { Reason = $"not stored: the run did not pass ({notAPass})", Duration = stopwatch.Elapsed };
+            return miss with { Reason = $"the run did not pass ({notAPass})", Duration = stopwatch.Elapsed };
         }
 
         // Read again, not from this build's memo: an edit that kept the length and put the time stamp back looks unchanged to it.
@@ -307,7 +307,7 @@ public sealed class CachedTestRun
         if (after.Value != lookup.Key)
         {
             var changed = KeyDiff.Compare(lookup.Inputs, after.Inputs).FirstOrDefault();
-            return miss with { Inputs = after.Inputs, Reason = $"not stored: the run changed what it is keyed by{(changed is null ? "" : $" ({changed.Input})")}, so a replay could not promise the same", Duration = stopwatch.Elapsed };
+            return miss with { Inputs = after.Inputs, Reason = $"the run changed what it is keyed by{(changed is null ? "" : $" ({changed.Input})")}, so a replay could not promise the same", Duration = stopwatch.Elapsed };
         }
 
         if (lookup.State == TestRunState.Verify)
@@ -332,7 +332,7 @@ public sealed class CachedTestRun
             var name = ResultsPrefix + relative;
             if (!ArtifactNames.IsSafe(name))
             {
-                return miss with { Reason = $"not stored: the result file {path} has a name an artifact cannot hold", Duration = stopwatch.Elapsed };
+                return miss with { Reason = $"the result file {path} has a name an artifact cannot hold", Duration = stopwatch.Elapsed };
             }
 
             files.Add(new ArtifactFile(name, path));

@@ -140,7 +140,7 @@ public sealed class PlatformTestRun
                 }
                 else
                 {
-                    Report(project, new CompilationOutcome { Succeeded = false, Result = "miss", Key = lookup.Key, Inputs = lookup.Inputs, Changes = lookup.Changes, Reason = $"not stored: the test application exited with code {exitCode}" });
+                    Report(project, new CompilationOutcome { Succeeded = false, Result = "miss", Key = lookup.Key, Inputs = lookup.Inputs, Changes = lookup.Changes, Reason = $"the test application exited with code {exitCode}" });
                 }
 
                 return exitCode;

@@ -32,9 +32,18 @@ public sealed class ResultFolder
     /// write to it at the same time (an explicit results folder, several target frameworks), a file is the run's only
     /// if it is a TRX of this test assembly or lies in the deployment folder such a TRX names.
     /// </summary>
-    public IReadOnlyList<(string Relative, string Path)> WrittenBy(string testAssembly, bool sharedFolder, out TrxRun? trx)
+    public IReadOnlyList<(string Relative, string Path)> WrittenBy(string testAssembly, bool sharedFolder, out TrxRun? trx) =>
+        WrittenBy(testAssembly, sharedFolder, out trx, out _);
+
+    /// <summary>
+    /// As <see cref="WrittenBy(string, bool, out TrxRun?)"/>; when no TRX of this test assembly was written,
+    /// <paramref name="noRun"/> says what was written instead: a TRX that holds no test results (a run that found no
+    /// test names no test assembly, so it cannot be told to be this one's), or one that could not be read.
+    /// </summary>
+    public IReadOnlyList<(string Relative, string Path)> WrittenBy(string testAssembly, bool sharedFolder, out TrxRun? trx, out string? noRun)
     {
         trx = null;
+        noRun = null;
         var written = Files(Directory)
             .Where(f => !_before.TryGetValue(f.FullName, out var old) || old.Length != f.Length || old.Written != f.LastWriteTimeUtc)
             .Select(f => f.FullName)
@@ -44,8 +53,18 @@ public sealed class ResultFolder
         var theirs = new HashSet<string>(PathPolicy.Current.Comparer);
         foreach (var file in written.Where(f => f.EndsWith(".trx", StringComparison.OrdinalIgnoreCase)))
         {
-            if (TrxRun.Read(file, out _) is { } run)
+            var name = Path.GetRelativePath(Directory, file).Replace('\\', '/');
+            if (TrxRun.Read(file, out var problem) is not { } run)
             {
+                noRun ??= $"the TRX {name} could not be read ({problem})";
+            }
+            else
+            {
+                if (run.Storages.Count == 0)
+                {
+                    noRun ??= $"the TRX {name} holds no test results";
+                }
+
                 if (run.IsRunOf(testAssembly))
                 {
                     trx ??= run;
@@ -60,6 +79,11 @@ public sealed class ResultFolder
                     theirs.Add(file);
                 }
             }
+        }
+
+        if (trx is not null)
+        {
+            noRun = null;
         }
 
         return written

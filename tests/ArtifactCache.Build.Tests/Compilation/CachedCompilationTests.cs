@@ -297,11 +297,16 @@ public sealed class CachedCompilationTests : IDisposable
     }
 
     [Fact]
-    public void Without_a_commit_or_volatile_versions_dependents_hash_the_bytes_and_nothing_is_derived()
+    public void Without_a_commit_dependents_hash_the_metadata_with_only_the_versions_neutralised()
     {
+        // Strict mode (or no commit): the versions are neutralised, since they are an input of their own; the commit is not.
         Assert.True(Run().Stored);
 
-        Assert.Empty(StoredMetadata(Request()).Derived);
+        var reference = File.ReadAllBytes(RefOut);
+        var derived = Assert.Single(StoredMetadata(Request()).Derived);
+        Assert.Equal(
+            new ArtifactDerivedHash("refout", "stamp-neutral-2", DerivedHashes.CodeVersion, DerivedHashes.ContentHash(reference), StampNeutralHash.Hash([.. reference], VolatileStamps.Versions)),
+            derived);
     }
 
     [Fact]
@@ -389,6 +394,8 @@ public sealed class CachedCompilationTests : IDisposable
         Assert.True(outcome.Succeeded);
         AssertMissNotStored(outcome, "an input changed while it compiled");
         Assert.Contains("A.cs", outcome.Reason, StringComparison.Ordinal);
+        // The reason is why it was not stored; the report line says "not stored: " before it, once.
+        Assert.StartsWith("an input changed while it compiled", outcome.Reason, StringComparison.Ordinal);
 
         _compiler.During = null;
         var next = Run();

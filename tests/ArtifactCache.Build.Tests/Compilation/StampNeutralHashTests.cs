@@ -192,6 +192,52 @@ public sealed class StampNeutralHashTests : IDisposable
     }
 
     [Fact]
+    public void A_changed_string_literal_in_a_method_body_hashes_equal()
+    {
+        // The literal lives in the #US heap, which only IL reads; a longer body moves the next method's RVA too. Neither
+        // is read by a dependent's compiler, in any mode.
+        var first = EmitImplementation(Informational("1.0.0") +
+            "public static class Text { public static string Greet() => \"hello\"; public static int N(int x) => x + 1; }");
+        var second = EmitImplementation(Informational("1.0.0") +
+            "public static class Text { public static string Greet() => \"hello, a longer greeting\"; public static int N(int x) => (x * 3) + (x / 5) - 7; }");
+
+        AssertMetadataHashed(first, second);
+        Assert.NotEqual(PlainHash(first), PlainHash(second));
+        foreach (var stamps in new[] { VolatileStamps.None, VolatileStamps.CommitSuffix, VolatileStamps.Versions | VolatileStamps.CommitSuffix })
+        {
+            Assert.Equal(ReferenceMetadataHash.TryHash(first, stamps), ReferenceMetadataHash.TryHash(second, stamps));
+        }
+    }
+
+    [Fact]
+    public void A_local_added_to_a_method_body_hashes_equal()
+    {
+        // Debug code keeps locals: the body's local signature is a StandAloneSig row, which only IL points to.
+        var first = EmitImplementation(Informational("1.0.0") + "public static class C { public static int M(int x) => x + 1; }");
+        var second = EmitImplementation(Informational("1.0.0") + "public static class C { public static int M(int x) { int y = x * 2; long z = y; return (int)z + 1; } }");
+
+        AssertMetadataHashed(first, second);
+        Assert.NotEqual(PlainHash(first), PlainHash(second));
+        Assert.NotEqual(StandAloneSignatures(first), StandAloneSignatures(second));
+        Assert.Equal(ReferenceMetadataHash.TryHash(first, VolatileStamps.None), ReferenceMetadataHash.TryHash(second, VolatileStamps.None));
+    }
+
+    [Theory]
+    [InlineData("public static class C { public const string S = \"a\"; }", "public static class C { public const string S = \"b\"; }")]   // Constant: #Blob
+    [InlineData("public static class C { public static string M(string s) => \"a\"; }", "public static class C { public static string M(object s) => \"a\"; }")]   // signature
+    [InlineData("[System.Obsolete(\"a\")] public static class C { }", "[System.Obsolete(\"b\")] public static class C { }")]   // attribute argument
+    [InlineData("public static class C { public static void M(string s = \"a\") { } }", "public static class C { public static void M(string s = \"b\") { } }")]   // default value
+    public void A_string_a_compiler_reads_from_an_implementation_assembly_is_part_of_the_hash(string source1, string source2)
+    {
+        var first = EmitImplementation(Informational("1.0.0") + source1);
+        var second = EmitImplementation(Informational("1.0.0") + source2);
+
+        AssertMetadataHashed(first, second);
+        AssertDifferent(first, second, VolatileStamps.None);
+        AssertDifferent(first, second, VolatileStamps.CommitSuffix | VolatileStamps.Versions);
+    }
+
+    [Fact]
     public void A_changed_managed_resource_is_part_of_the_hash()
     {
         // fsc reads an F# reference's signature and optimization data from its managed resources: an inline function's
@@ -583,6 +629,14 @@ public sealed class StampNeutralHashTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         StampNeutralHash.Neutralise(bytes, stamps);
         return Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+    }
+
+    private static string StandAloneSignatures(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        var reader = pe.GetMetadataReader();
+        return string.Join(",", Enumerable.Range(1, reader.GetTableRowCount(TableIndex.StandAloneSig))
+            .Select(row => Convert.ToHexString(reader.GetBlobBytes(reader.GetStandaloneSignature(MetadataTokens.StandaloneSignatureHandle(row)).Signature))));
     }
 
     private static DebugDirectoryEntryType[] ReadDebugEntryTypes(string path)

@@ -156,7 +156,7 @@ public sealed class CachedTargetTests : IDisposable
         var outcome = cache.AfterTarget(Request(a), lookup, CancellationToken.None)!;
 
         Assert.False(outcome.Stored);
-        Assert.Contains("input: Api/spec.json", outcome.Reason);
+        Assert.Equal("an input changed while the target ran (input: Api/spec.json)", outcome.Reason);
     }
 
     [Fact]

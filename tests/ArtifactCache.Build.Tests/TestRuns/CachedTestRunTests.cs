@@ -1,8 +1,10 @@
+using System.Text.RegularExpressions;
 using ArtifactCache.Build.Caching;
 using ArtifactCache.Build.Compilation;
 using ArtifactCache.Build.Configuration;
 using ArtifactCache.Build.Diagnostics;
 using ArtifactCache.Build.Local;
+using ArtifactCache.Build.Reporting;
 using ArtifactCache.Build.TestRuns;
 using ArtifactCache.Build.Tests.Infrastructure;
 
@@ -137,7 +139,7 @@ public sealed class CachedTestRunTests : IDisposable
         var outcome = cache.AfterRun(request, lookup, CancellationToken.None);
 
         Assert.False(outcome!.Stored);
-        Assert.Contains("did not pass", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal("the run did not pass (outcome Failed, 1 not passed)", outcome.Reason);
         Assert.Equal(TestRunState.Miss, Test(Checkout("b")).Lookup.State);
     }
 
@@ -150,7 +152,42 @@ public sealed class CachedTestRunTests : IDisposable
         var outcome = cache.AfterRun(Request(a), lookup, CancellationToken.None);
 
         Assert.False(outcome!.Stored);
-        Assert.Contains("outcome is unknown", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal($"the run's outcome is unknown (no TRX of Tests.dll was written in {Request(a).ResultsDirectory})", outcome.Reason);
+    }
+
+    [Fact]
+    public void A_run_whose_TRX_holds_no_test_results_is_not_stored_and_says_so_once()
+    {
+        // A run that found no test writes a TRX without UnitTest entries: nothing in it names the test assembly.
+        var a = Checkout("a");
+        var cache = Cache();
+        var request = Request(a);
+        var lookup = cache.Lookup(request, userTrx: true, Scratch(a), CancellationToken.None);
+        var empty = Regex.Replace(Trx.Text(request.TestAssembly, passed: 0), "<TestDefinitions>.*</TestDefinitions>", "", RegexOptions.Singleline);
+        Directory.CreateDirectory(request.ResultsDirectory);
+        File.WriteAllText(Path.Combine(request.ResultsDirectory, "empty.trx"), empty);
+        var outcome = cache.AfterRun(request, lookup, CancellationToken.None);
+
+        Assert.False(outcome!.Stored);
+        Assert.Equal("the run's outcome is unknown (the TRX empty.trx holds no test results)", outcome.Reason);
+        var line = CompilationReport.SummaryLine(new ProjectIdentity("Tests.csproj", null, null), outcome, CompilationReport.TestRunTarget);
+        Assert.Contains("; not stored: the run's outcome is unknown (the TRX empty.trx holds no test results) (", line, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(line, "not stored"));
+    }
+
+    [Fact]
+    public void A_run_whose_TRX_cannot_be_read_says_so()
+    {
+        var a = Checkout("a");
+        var cache = Cache();
+        var request = Request(a);
+        var lookup = cache.Lookup(request, userTrx: true, Scratch(a), CancellationToken.None);
+        Directory.CreateDirectory(request.ResultsDirectory);
+        File.WriteAllText(Path.Combine(request.ResultsDirectory, "cut.trx"), "<TestRun");
+        var outcome = cache.AfterRun(request, lookup, CancellationToken.None);
+
+        Assert.False(outcome!.Stored);
+        Assert.StartsWith("the run's outcome is unknown (the TRX cut.trx could not be read (not well-formed XML: ", outcome.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
