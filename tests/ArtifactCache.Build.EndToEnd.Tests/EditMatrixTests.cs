@@ -382,22 +382,4 @@ public sealed class MultiTargetedEditMatrixTests : IClassFixture<WarmMultiTarget
         Assert.True(expected.Order(StringComparer.Ordinal).SequenceEqual(misses), $"expected misses [{string.Join(", ", expected)}]\n{run}");
         Assert.Equal(4, run.Report.Count);
     }
-
-    [Fact]
-    public void In_strict_mode_a_string_literal_edit_of_a_library_without_a_reference_assembly_compiles_only_the_library()
-    {
-        // Strict mode keys the commit, so only an edit within one commit can hit; its dependents read the same metadata.
-        var clone = _warm.Clone("strict-literal");
-        string[] strict = ["build", "-p:ArtifactCacheStrict=true"];
-        var first = Dotnet.Run(Path.Combine(clone, "App"), _warm.Cache, strict);
-        Assert.True(first.Succeeded && first.Misses.Count == 4, first.ToString());
-        var texts = Path.Combine(clone, "Lib", "Texts.cs");
-        File.WriteAllText(texts, File.ReadAllText(texts).Replace("=> \"hello\"", "=> \"hello, and a longer greeting\"", StringComparison.Ordinal));
-
-        var run = Dotnet.Run(Path.Combine(clone, "App"), _warm.Cache, strict);
-
-        Assert.True(run.Succeeded, run.ToString());
-        Assert.Equal(["Lib", "Lib"], run.Misses);
-        Assert.Equal(["App", "App"], run.Hits);
-    }
 }

@@ -197,9 +197,8 @@ public sealed class CompilationKeyBuilder
 
         // A reference built in this repository carries stamps of the commit it was built at; its dependents must not
         // care. Its version stamps are an input of their own (a miss they cause says so), left out when volatile.
-        if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r"))
+        if (root is not null && IsUnder(path, root) && roles.Any(r => r is "reference" or "r") && ReferenceStamps(context) is { } neutral)
         {
-            var neutral = ReferenceStamps(context);
             var commit = neutral & VolatileStamps.CommitSuffix;
             var kind = ReferenceDerivation(neutral);
             var withoutVersions = _hasher.Hash(path, kind, p => _derived.Get(kind, File.ReadAllBytes(p), bytes => StampNeutralHash.Hash(bytes, neutral)));
@@ -271,30 +270,28 @@ public sealed class CompilationKeyBuilder
     }
 
     /// <summary>
-    /// The stamps a dependent in <paramref name="context"/> neutralises in a reference built in this repository, which it
-    /// keys by that reference's metadata (a derived hash): the versions always, since they are an input of their own
-    /// (unless volatile), and the commit suffix too when the commit is left out. Strict mode included: a compiler reads a
-    /// reference's metadata whatever the mode, and strict mode keys the commit through that versions input.
+    /// The stamps a dependent in <paramref name="context"/> neutralises in a reference built in this repository (hashing
+    /// it through a derived, stamp-neutral hash); null when it keys such a reference by its bytes.
     /// </summary>
-    private static VolatileStamps ReferenceStamps(KeyContext context) =>
-        (context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix) | VolatileStamps.Versions;
+    private static VolatileStamps? ReferenceStamps(KeyContext context) =>
+        context.SourceRevisionId is null && !context.VolatileVersions
+            ? null
+            : (context.SourceRevisionId is null ? VolatileStamps.None : VolatileStamps.CommitSuffix) | VolatileStamps.Versions;
 
     private static string ReferenceDerivation(VolatileStamps neutral) => "stamp-neutral-" + ((int)neutral).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The stamp-neutral hash a dependent in the same context will key the just-compiled reference assembly by, derived
     /// now (and remembered, so this machine's dependents do not derive it again), to travel in the artifact: a machine
-    /// that restores the artifact then does not walk the assembly's metadata either. Empty when there is no reference
-    /// assembly, or when the file cannot be read (the dependent derives it then, as always).
+    /// that restores the artifact then does not walk the assembly's metadata either. Empty when dependents key it by its
+    /// bytes, or when the file cannot be read (the dependent derives it then, as always).
     /// </summary>
     public IReadOnlyList<ArtifactDerivedHash> DeriveForDependents(IReadOnlyList<ArtifactFile> outputs, KeyContext context)
     {
-        if (outputs.FirstOrDefault(o => o.Name == "refout") is not { } reference)
+        if (ReferenceStamps(context) is not { } neutral || outputs.FirstOrDefault(o => o.Name == "refout") is not { } reference)
         {
             return [];
         }
-
-        var neutral = ReferenceStamps(context);
 
         try
         {

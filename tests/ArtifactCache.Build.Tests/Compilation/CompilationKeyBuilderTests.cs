@@ -181,44 +181,6 @@ public sealed class CompilationKeyBuilderTests : IDisposable
     }
 
     [Fact]
-    public void In_strict_mode_a_reference_built_in_the_repository_is_keyed_by_what_a_compiler_reads_and_its_commit()
-    {
-        // A netstandard2.0 or .NET Framework library has no reference assembly: dependents are handed its implementation.
-        var c = CreateCheckout("a");
-        var dependency = Path.Combine(c.Root, "src", "Dep", "bin", "Dep.dll");
-        Directory.CreateDirectory(Path.GetDirectoryName(dependency)!);
-        string StrictKey(string commit, string body)
-        {
-            EmitLibrary(dependency, $"[assembly: System.Reflection.AssemblyInformationalVersion(\"1.0.0+{commit}\")]\npublic static class Dep {{ {body} }}");
-            return Key(c, revision: null, extra: [$"/reference:{dependency}"]).Value;
-        }
-
-        var before = StrictKey(Sha1, "public const string Name = \"dep\"; public static string Greet() => \"hello\";");
-
-        // A string literal in a method body: only IL reads it.
-        Assert.Equal(before, StrictKey(Sha1, "public const string Name = \"dep\"; public static string Greet() => \"hello, a longer greeting\";"));
-        // A constant a dependent compiles into itself.
-        Assert.NotEqual(before, StrictKey(Sha1, "public const string Name = \"dep2\"; public static string Greet() => \"hello\";"));
-        // The commit in the reference's informational version stays in a strict key, as an input that says so.
-        Assert.Equal(before, StrictKey(Sha1, "public const string Name = \"dep\"; public static string Greet() => \"hello\";"));
-        var withCommit = Key(c, revision: null, extra: [$"/reference:{dependency}"]);
-        StrictKey(Sha2, "public const string Name = \"dep\"; public static string Greet() => \"hello\";");
-        var changes = KeyDiff.Compare(withCommit.Inputs, Key(c, revision: null, extra: [$"/reference:{dependency}"]).Inputs);
-        Assert.StartsWith("version stamps of the reference Dep.dll", Assert.Single(changes).Input, StringComparison.Ordinal);
-    }
-
-    private static void EmitLibrary(string path, string source)
-    {
-        var library = CSharpCompilation.Create(
-            "Dep",
-            [CSharpSyntaxTree.ParseText(source)],
-            [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)],
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, deterministic: true));
-        var result = library.Emit(path);
-        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
-    }
-
-    [Fact]
     public void Options_order_and_compiler_are_part_of_the_key()
     {
         var c = CreateCheckout("a");
