@@ -26,7 +26,11 @@ namespace ArtifactCache.Build.Compilation;
 /// </summary>
 public sealed class CompilationKeyBuilder
 {
-    public const string KeyFormat = "artifactcache-csc-v2";
+    /// <summary>
+    /// Changes whenever a fix shows that entries an earlier package stored may be wrong (a check after the step that let
+    /// an edit through, inputs the key did not see): those entries must never be looked up again.
+    /// </summary>
+    public const string KeyFormat = "artifactcache-csc-v3";
 
     /// <summary>The hash given to a named file that does not exist; such a key must never be used.</summary>
     public const string MissingFile = "missing";

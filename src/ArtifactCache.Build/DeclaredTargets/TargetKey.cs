@@ -12,7 +12,11 @@ namespace ArtifactCache.Build.DeclaredTargets;
 /// </summary>
 public static class TargetKey
 {
-    public const string KeyFormat = "artifactcache-target-v1";
+    /// <summary>
+    /// Changes whenever a fix shows that entries an earlier package stored may be wrong (a check after the step that let
+    /// an edit through, inputs the key did not see): those entries must never be looked up again.
+    /// </summary>
+    public const string KeyFormat = "artifactcache-target-v2";
 
     /// <summary>The key; an input or tool that disappeared since the declaration was checked is hashed as <see cref="CompilationKeyBuilder.MissingFile"/>.</summary>
     public static CompilationKey Build(TargetDeclaration declaration, FileHasher hasher)
