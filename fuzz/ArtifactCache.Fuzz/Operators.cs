@@ -182,9 +182,9 @@ internal sealed class EditDuringCompile : FuzzOperator
     public override bool AppliesTo(FuzzCase fuzzCase, RepoShape shape) => shape.HasGenerator;
 
     public override void OnA(Checkouts c, int p) =>
-        c.EnvironmentA["FUZZ_EDIT_DURING_COMPILE"] = Path.Combine(c.A, "Lib", p % 2 == 0 ? "data.txt" : "Docs.xml");
+        c.EnvironmentA["FUZZ_EDIT_DURING_COMPILE"] = Path.Combine(c.A, "Lib", p % 3 != 2 ? "data.txt" : "Docs.xml");
 
-    public override string Describe(int p) => $"A's compile rewrites Lib/{(p % 2 == 0 ? "data.txt (an additional file)" : "Docs.xml (an XML doc include)")} mid-compile, same length and time stamp";
+    public override string Describe(int p) => $"A's compile rewrites Lib/{(p % 3 != 2 ? "data.txt (an additional file)" : "Docs.xml (an XML doc include)")} mid-compile, same length and time stamp";
 }
 
 /// <summary>

@@ -29,7 +29,7 @@ public static class OutputComparer
     }
 
     /// <summary>Compares one output file; <paramref name="commitA"/> is A's commit (whose outputs a hit restores), <paramref name="commitB"/> B's.</summary>
-    public static FileComparison Compare(string project, string file, byte[]? hit, byte[]? oracle, string commitA, string commitB)
+    public static FileComparison Compare(string project, string file, byte[]? hit, byte[]? oracle, string commitA, string commitB, ISet<string> repositoryAssemblies)
     {
         if (hit is null || oracle is null)
         {
@@ -49,6 +49,13 @@ public static class OutputComparer
             if (rewritten.AsSpan().SequenceEqual(oracle))
             {
                 return new FileComparison(project, file, true, CommitRule, null);
+            }
+
+            if (file.EndsWith(".pdb", StringComparison.Ordinal))
+            {
+                return PdbComparer.CompareAcrossCommits(hit, oracle, commitA, commitB, repositoryAssemblies) is { } pdbDifference
+                    ? new FileComparison(project, file, false, null, $"{pdbDifference} differs{Texts(hit, oracle)}")
+                    : new FileComparison(project, file, true, CommitRule + " (pdb compared table by table)", null);
             }
 
             // The stamp also changes what is computed from the content: the MVID, the pdb id and checksum.

@@ -133,13 +133,14 @@ public sealed partial class ScenarioRunner
         var oracleApp = RunApp(b, shape, checkouts.EnvironmentB, oracle.Succeeded);
         var oracleWarnings = Warnings(oracle.Output, a, b);
 
+        var repositoryAssemblies = first.Report.Concat(oracle.Report).Select(r => r.ProjectName).ToHashSet(StringComparer.Ordinal);
         foreach (var (hit, files) in restored)
         {
             var folder = Path.GetDirectoryName(hit.Project)!;
             foreach (var (file, bytes) in files)
             {
                 var path = Path.Combine(folder, file);
-                result.Comparisons.Add(OutputComparer.Compare(hit.ProjectName, file.Replace('\\', '/'), bytes, File.Exists(path) ? File.ReadAllBytes(path) : null, commitA, commitB));
+                result.Comparisons.Add(OutputComparer.Compare(hit.ProjectName, file.Replace('\\', '/'), bytes, File.Exists(path) ? File.ReadAllBytes(path) : null, commitA, commitB, repositoryAssemblies));
             }
         }
 
