@@ -32,3 +32,6 @@ public abstract class FuzzOperator
 
     public abstract string Describe(int parameter);
 }
+
+/// <summary>Thrown by an operator that cannot act on this machine (a file system without case or symbolic links).</summary>
+public sealed class NotApplicableHereException(string reason) : Exception(reason);

@@ -104,6 +104,11 @@ internal sealed class CaseOnlyRename : FuzzOperator
 
     public override void OnB(Checkouts c, int p)
     {
+        if (!Files.CaseSensitive(c.B))
+        {
+            throw new NotApplicableHereException("the file system does not tell names apart by case");
+        }
+
         var source = Lib.FirstSource(c, c.B);
         var name = Path.GetFileName(source);
         var renamed = Path.Combine(Path.GetDirectoryName(source)!, char.IsUpper(name[0]) ? char.ToLowerInvariant(name[0]) + name[1..] : char.ToUpperInvariant(name[0]) + name[1..]);
@@ -112,7 +117,7 @@ internal sealed class CaseOnlyRename : FuzzOperator
         File.Move(temporary, renamed);
     }
 
-    public override string Describe(int p) => "B renames the library's first source by the case of its first letter";
+    public override string Describe(int p) => "B renames the library's first source by the case of its first letter (case-sensitive file systems only)";
 }
 
 /// <summary>B replaces a source by a symbolic link to an identical file outside the project.</summary>
@@ -122,10 +127,13 @@ internal sealed class SymlinkSource : FuzzOperator
 
     public override string Category => "file system";
 
-    public override bool AppliesTo(FuzzCase fuzzCase, RepoShape shape) => !OperatingSystem.IsWindows();
-
     public override void OnB(Checkouts c, int p)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new NotApplicableHereException("symbolic links need privileges on Windows");
+        }
+
         var source = Lib.FirstSource(c, c.B);
         var target = Path.Combine(c.B, "shared", Path.GetFileName(source));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -201,6 +209,11 @@ internal sealed class CaseTwinOfIncludedDocs : FuzzOperator
 
     public override void OnA(Checkouts c, int p)
     {
+        if (!Files.CaseSensitive(c.A))
+        {
+            throw new NotApplicableHereException("the file system does not tell Docs.xml from docs.xml");
+        }
+
         Files.Write(Path.Combine(c.A, "Lib", "docs.xml"), "lower-case twin, an additional file\n");
         Files.AddToProject(Lib.Project(c, c.A), "  <ItemGroup>\n    <AdditionalFiles Include=\"docs.xml\" />\n  </ItemGroup>");
     }

@@ -63,6 +63,10 @@ public sealed partial class ScenarioRunner
         {
             RunIn(work, fuzzCase, result);
         }
+        catch (NotApplicableHereException e)
+        {
+            result.Skipped = e.Message;
+        }
         finally
         {
             result.Duration = clock.Elapsed;
