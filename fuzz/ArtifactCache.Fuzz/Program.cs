@@ -18,7 +18,7 @@ namespace ArtifactCache.Fuzz
               --repo-root DIR     the checkout whose build/ files and samples/ are used (default: this repository)
               --corpus DIR        replay every *.json case in DIR (no random scenarios unless --minutes/--scenarios)
               --replay CASE       replay one encoded case (as printed with a finding)
-              --plan              print the cases the seeds draw, without building
+              --plan              print the cases the seeds draw (or the --replay case as JSON), without building
               --findings DIR      where to write the JSON case of each wrong hit (default: fuzz/findings)
               --no-shrink         report wrong hits without shrinking them
               --keep              keep the work folders
@@ -48,6 +48,12 @@ namespace ArtifactCache.Fuzz
 
             if (options.Plan)
             {
+                if (options.Replay is not null)
+                {
+                    Console.WriteLine(FuzzCase.Decode(options.Replay).ToJson());
+                    return 0;
+                }
+
                 foreach (var fuzzCase in RandomCases(options).Take(options.Scenarios ?? 20))
                 {
                     Console.WriteLine(fuzzCase.Describe());
