@@ -120,6 +120,12 @@ public static class OutputComparer
                 }
             }
 
+            // Reference assemblies repeat the MVID in a section of their own, for build tools that read only it.
+            foreach (var section in pe.PEHeaders.SectionHeaders.Where(h => h.Name == ".mvid"))
+            {
+                Array.Clear(result, section.PointerToRawData, Math.Min(section.SizeOfRawData, 16));
+            }
+
             // The COFF time stamp is derived from the content in deterministic builds.
             Array.Clear(result, pe.PEHeaders.CoffHeaderStartOffset + 4, 4);
             Array.Clear(result, pe.PEHeaders.PEHeaderStartOffset + 64, 4);

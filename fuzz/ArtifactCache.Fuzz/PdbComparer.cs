@@ -60,7 +60,7 @@ public static class PdbComparer
             }
 
             if (!Rows(h.LocalScopes.Select(s => Scope(h, s)), o.LocalScopes.Select(s => Scope(o, s))) ||
-                !Rows(h.ImportScopes.Select(s => h.GetBlobBytes(h.GetImportScope(s).ImportsBlob)), o.ImportScopes.Select(s => o.GetBlobBytes(o.GetImportScope(s).ImportsBlob))))
+                !Rows(h.ImportScopes.Select(s => Imports(h, s)), o.ImportScopes.Select(s => Imports(o, s))))
             {
                 return "scopes or imports";
             }
@@ -93,7 +93,7 @@ public static class PdbComparer
 
             return null;
         }
-        catch (BadImageFormatException e)
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or InvalidCastException or InvalidDataException or ArgumentException)
         {
             return "unreadable pdb: " + e.Message;
         }
@@ -113,6 +113,40 @@ public static class PdbComparer
             string.Join(",", scope.GetLocalConstants().Select(c => reader.GetString(reader.GetLocalConstant(c).Name) + Convert.ToHexString(reader.GetBlobBytes(reader.GetLocalConstant(c).Signature))));
         return System.Text.Encoding.UTF8.GetBytes(text);
     }
+
+    // An import scope's blob names its namespaces by blob heap offsets, which move when an earlier blob (an embedded
+    // source holding the commit) changes length: compare what the offsets point to.
+    private static byte[] Imports(MetadataReader reader, ImportScopeHandle handle)
+    {
+        var scope = reader.GetImportScope(handle);
+        var text = new System.Text.StringBuilder(scope.Parent.IsNil ? "root" : MetadataTokensRow(scope.Parent));
+        foreach (var import in scope.GetImports())
+        {
+            // Which targets an import has depends on its kind; reading another one throws.
+            text.Append('|').Append(import.Kind)
+                .Append(':').Append(Part(() => import.Alias.IsNil ? "" : Convert.ToHexString(reader.GetBlobBytes(import.Alias))))
+                .Append(':').Append(Part(() => import.TargetNamespace.IsNil ? "" : Convert.ToHexString(reader.GetBlobBytes(import.TargetNamespace))))
+                .Append(':').Append(Part(() => import.TargetAssembly.IsNil ? "" : reader.GetString(reader.GetAssemblyReference(import.TargetAssembly).Name)))
+                .Append(':').Append(Part(() => import.TargetType.IsNil ? "" : System.Reflection.Metadata.Ecma335.MetadataTokens.GetToken(import.TargetType).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static string Part(Func<string> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidCastException)
+        {
+            return "";
+        }
+    }
+
+    private static string MetadataTokensRow(ImportScopeHandle handle) =>
+        System.Reflection.Metadata.Ecma335.MetadataTokens.GetRowNumber(handle).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static byte[]? Embedded(MetadataReader reader, DocumentHandle document)
     {
