@@ -75,7 +75,7 @@ public sealed class FuzzSession
             return;
         }
 
-        Console.WriteLine($"  {result.Duration.TotalSeconds:0}s, hits [{string.Join(", ", result.Hits)}], {result.Comparisons.Count} files compared{(result.Different ? ", DIFFERENT" : "")}");
+        Console.WriteLine($"  {result.Duration.TotalSeconds:0}s, hits [{string.Join(", ", result.Hits)}], {result.Comparisons.Count(c => c.Present)} files compared{(result.Different ? ", DIFFERENT" : "")}");
         if (!result.Different)
         {
             return;
@@ -123,7 +123,7 @@ public sealed class FuzzSession
         if (result.Comparisons.Count > 0)
         {
             _hitsCompared += result.Hits.Count;
-            _filesCompared += result.Comparisons.Count(c => c.Difference is null || !c.Difference.StartsWith("the hit did not", StringComparison.Ordinal));
+            _filesCompared += result.Comparisons.Count(c => c.Present);
             _exempted += result.Comparisons.Count(c => c.Exemption is not null);
         }
 

@@ -6,7 +6,11 @@ using System.Text;
 namespace ArtifactCache.Fuzz;
 
 /// <summary>The outcome of comparing one restored file with the local compile's.</summary>
-public sealed record FileComparison(string Project, string File, bool Equal, string? Exemption, string? Difference);
+public sealed record FileComparison(string Project, string File, bool Equal, string? Exemption, string? Difference)
+{
+    /// <summary>False when neither build wrote the file (a project without XML docs): nothing was compared.</summary>
+    public bool Present { get; init; } = true;
+}
 
 /// <summary>
 /// Compares a hit's outputs with the oracle's byte for byte. Each deliberate difference the README lists is a named,
@@ -34,7 +38,7 @@ public static class OutputComparer
         if (hit is null || oracle is null)
         {
             return hit is null && oracle is null
-                ? new FileComparison(project, file, true, null, null)
+                ? new FileComparison(project, file, true, null, null) { Present = false }
                 : new FileComparison(project, file, false, null, hit is null ? "the hit did not restore it; the local compile wrote it" : "the hit restored it; the local compile did not write it");
         }
 
