@@ -69,6 +69,11 @@ public sealed class FuzzSession
         }
 
         var result = Count(_runner.Run(fuzzCase));
+        if (_options.Keep)
+        {
+            Console.WriteLine($"  work folder: {result.WorkFolder}");
+        }
+
         if (result.Skipped is not null)
         {
             Console.WriteLine($"  skipped: {result.Skipped}");
