@@ -155,25 +155,24 @@ internal sealed class EditKeepingLengthAndTime : FuzzOperator
     {
         var source = Lib.FirstSource(c, c.B);
         var written = File.GetLastWriteTimeUtc(source);
-        var text = File.ReadAllText(source);
-        // Swaps one letter of the namespace line's comment-free body: same length, another meaning only if it is a literal.
-        var at = text.IndexOf('"', StringComparison.Ordinal);
-        if (at < 0)
+        // Bytes, not text, so a byte order mark stays. The first string literal's first character, else the first
+        // indentation's first space: same length, new bytes.
+        var bytes = File.ReadAllBytes(source);
+        var at = Array.IndexOf(bytes, (byte)'"');
+        if (at >= 0 && at + 1 < bytes.Length)
         {
-            text += "";
+            bytes[at + 1] = bytes[at + 1] == (byte)'Q' ? (byte)'R' : (byte)'Q';
         }
-        else
+        else if (bytes.AsSpan().IndexOf("    "u8) is var indent and >= 0)
         {
-            var chars = text.ToCharArray();
-            chars[at + 1] = chars[at + 1] == 'Q' ? 'R' : 'Q';
-            text = new string(chars);
+            bytes[indent] = (byte)'\t';
         }
 
-        File.WriteAllText(source, text);
+        File.WriteAllBytes(source, bytes);
         File.SetLastWriteTimeUtc(source, written);
     }
 
-    public override string Describe(int p) => "B edits the first string literal of the library's first source, keeping length and time stamp";
+    public override string Describe(int p) => "B edits the library's first source (its first string literal, else an indentation), keeping length and time stamp";
 }
 
 /// <summary>
