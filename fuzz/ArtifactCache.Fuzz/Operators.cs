@@ -7,6 +7,7 @@ public static class Operators
     [
         // file system
         new MoveSourceFile(),
+        new RenameSourceFolder(),
         new CaseOnlyRename(),
         new SymlinkSource(),
         new EditKeepingLengthAndTime(),
@@ -93,6 +94,38 @@ internal sealed class MoveSourceFile : FuzzOperator
     }
 
     public override string Describe(int p) => $"B moves the library's first source into {(p % 2 == 0 ? "Moved/" : "Deeper/Still/")}";
+}
+
+/// <summary>B renames a folder of library sources (or moves it one level down).</summary>
+internal sealed class RenameSourceFolder : FuzzOperator
+{
+    public override string Name => "rename-source-folder";
+
+    public override string Category => "file system";
+
+    public override void OnB(Checkouts c, int p)
+    {
+        var library = Lib.Folder(c, c.B);
+        var folder = Directory.EnumerateDirectories(library).Where(d => Path.GetFileName(d) is not ("bin" or "obj")).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (folder is null)
+        {
+            // A library without subfolders: its sources move into a new one.
+            folder = Path.Combine(library, "Sources");
+            Directory.CreateDirectory(folder);
+            foreach (var source in Directory.EnumerateFiles(library, "*.cs"))
+            {
+                File.Move(source, Path.Combine(folder, Path.GetFileName(source)));
+            }
+
+            return;
+        }
+
+        var target = p % 2 == 0 ? Path.Combine(library, "Renamed") : Path.Combine(library, "Nested", Path.GetFileName(folder));
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.Move(folder, target);
+    }
+
+    public override string Describe(int p) => $"B {(p % 2 == 0 ? "renames the library's first subfolder to Renamed/" : "moves the library's first subfolder under Nested/")} (or moves its sources into Sources/)";
 }
 
 /// <summary>B renames a source by case only (on a case-sensitive file system; elsewhere a no-op by the file system).</summary>
@@ -293,11 +326,12 @@ internal sealed class PropertyInDirectoryBuildProps : FuzzOperator
 
     public override void OnB(Checkouts c, int p)
     {
-        Files.AddToProject(Path.Combine(c.B, "Directory.Build.props"), $"  <PropertyGroup>\n    <DefineConstants>$(DefineConstants);FUZZ_FLAG_{p}</DefineConstants>\n    <FuzzOption>props-{p}</FuzzOption>\n  </PropertyGroup>");
+        // Odd parameters use Directory.Build.targets, which MSBuild reads after the project file.
+        Files.AddToProject(Path.Combine(c.B, p % 2 == 0 ? "Directory.Build.props" : "Directory.Build.targets"), $"  <PropertyGroup>\n    <DefineConstants>$(DefineConstants);FUZZ_FLAG_{p}</DefineConstants>\n    <FuzzOption>props-{p}</FuzzOption>\n  </PropertyGroup>");
         Lib.AddType(c, c.B, "Flags.cs", $"#if FUZZ_FLAG_{p}\n    /// <summary>Set.</summary>\n    public static string Flag => \"flag {p}\";\n#endif");
     }
 
-    public override string Describe(int p) => $"B's Directory.Build.props defines FUZZ_FLAG_{p} and FuzzOption=props-{p}";
+    public override string Describe(int p) => $"B's Directory.Build.{(p % 2 == 0 ? "props" : "targets")} defines FUZZ_FLAG_{p} and FuzzOption=props-{p}";
 }
 
 internal sealed class PropertyOnCommandLine : FuzzOperator
