@@ -162,7 +162,7 @@ public sealed class FuzzSession
         var judged = _durations.Count == 0 ? 0 : _durations.Average(d => d.TotalSeconds);
         Console.WriteLine();
         Console.WriteLine("==== ArtifactCache.Fuzz report ====");
-        Console.WriteLine($"scenarios run:        {_scenarios} ({_skipped} skipped), {elapsed.TotalMinutes:0.0} min, {judged:0}s per scenario on average");
+        Console.WriteLine($"scenarios run:        {_scenarios} (shrinking and known-limit re-runs included; {_skipped} skipped), {elapsed.TotalMinutes:0.0} min, {judged:0}s per scenario on average");
         Console.WriteLine($"builds:               {_builds}");
         Console.WriteLine($"hits compared:        {_hitsCompared}");
         Console.WriteLine($"files compared:       {_filesCompared} ({_exempted} equal only under a named deliberate difference)");
