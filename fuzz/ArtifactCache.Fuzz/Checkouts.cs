@@ -57,6 +57,7 @@ public static class Files
 
     public static void Replace(string file, string from, string to)
     {
+        file = Locate(file);
         var text = File.ReadAllText(file);
         if (!text.Contains(from, StringComparison.Ordinal))
         {
@@ -64,6 +65,31 @@ public static class Files
         }
 
         File.WriteAllText(file, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The file, or where an earlier operator moved or renamed it: the file of that name (case ignored) under the
+    /// nearest folder on its path that still exists. Operators compose in any order, so one may move what another edits.
+    /// </summary>
+    public static string Locate(string file)
+    {
+        if (File.Exists(file))
+        {
+            return file;
+        }
+
+        var folder = Path.GetDirectoryName(file);
+        while (folder is not null && !Directory.Exists(folder))
+        {
+            folder = Path.GetDirectoryName(folder);
+        }
+
+        return folder is null
+            ? file
+            : Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+                .Where(f => string.Equals(Path.GetFileName(f), Path.GetFileName(file), StringComparison.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal)
+                .FirstOrDefault() ?? file;
     }
 
     /// <summary>Copies a tree, .git included and bin/obj left out, keeping every file's time stamp.</summary>

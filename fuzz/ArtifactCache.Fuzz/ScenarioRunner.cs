@@ -67,6 +67,12 @@ public sealed partial class ScenarioRunner
         {
             result.Skipped = e.Message;
         }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            // An operator that cannot act on what earlier operators left (or a git or file error) voids this scenario
+            // only; the run goes on, and the report counts it as skipped.
+            result.Skipped = "could not set the scenario up: " + e.Message;
+        }
         finally
         {
             result.Duration = clock.Elapsed;
